@@ -1,0 +1,29 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * The root pino logger. Components take a child (`logger.child({ component: 'hybrid-log' })`).
+ * Secrets are redacted by key name wherever they appear in a logged object; URLs are logged only
+ * after `redactUrl`. Level from F2KV_LOG_LEVEL (default "warn"), so an embedded store is quiet.
+ */
+export const REDACT_PATHS = [
+  'secret', '*.secret', 'secretAccessKey', '*.secretAccessKey', 'accessKeyId', '*.accessKeyId',
+  'sessionToken', '*.sessionToken', 'connectionString', '*.connectionString', 'accountKey', '*.accountKey',
+  'sasToken', '*.sasToken', 'password', '*.password', 'credentials', '*.credentials', 'authorization', '*.authorization',
+];
+
+export const logger: Logger = pino({
+  name: 'f2kv',
+  level: process.env['F2KV_LOG_LEVEL'] ?? 'warn',
+  redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+});
+
+export function componentLogger(component: string): Logger {
+  return logger.child({ component });
+}
+
+/** Removes credentials from a URL or connection string before it is logged or put in an error. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/\/\/([^/@\s]*)@/g, '//[redacted]@')
+    .replace(/(AccountKey|SharedAccessSignature|sig|SecretAccessKey|X-Amz-Signature|X-Amz-Credential|token)=([^;&\s]+)/gi, '$1=[redacted]');
+}

@@ -1,0 +1,45 @@
+/**
+ * The log's random-access view of storage. Addresses are logical log addresses (bytes); the
+ * device knows nothing about records or pages.
+ *
+ * Contract:
+ * - write(address, bytes) stores bytes at [address, address + length). A later write may overlap
+ *   an earlier one (a partial page flushed again when it fills up); the newest write wins.
+ * - read(address, length) returns the bytes of [address, address + length) that were written.
+ *   Reading a range that was never written, or was truncated, throws a CorruptionError/RangeError
+ *   naming the range; a device never returns bytes it did not store.
+ * - truncateUntil(address) frees whole segments/objects that lie entirely below address.
+ * - sync() makes every completed write durable.
+ * - extent() reports [begin, end): the lowest retained and the highest written address, as found
+ *   on open, so a recovering log can find its data again.
+ */
+export interface DeviceStats {
+  writes: number;
+  bytesWritten: number;
+  reads: number;
+  bytesRead: number;
+  truncations: number;
+}
+
+export interface DeviceExtent {
+  begin: number;
+  end: number;
+}
+
+export interface StorageDevice {
+  /** A description for logs and errors, with any secret removed. */
+  readonly name: string;
+  /** False for the null device of a memory-only log: nothing can be read back. */
+  readonly persistent: boolean;
+  write(address: number, bytes: Uint8Array): Promise<void>;
+  read(address: number, length: number): Promise<Uint8Array>;
+  sync(): Promise<void>;
+  truncateUntil(address: number): Promise<void>;
+  extent(): DeviceExtent;
+  stats(): DeviceStats;
+  close(): Promise<void>;
+}
+
+export function emptyDeviceStats(): DeviceStats {
+  return { writes: 0, bytesWritten: 0, reads: 0, bytesRead: 0, truncations: 0 };
+}
