@@ -1,0 +1,458 @@
+/**
+ * FasterKv: a hash index over a HybridLog, generic over its index (KvIndex).
+ *
+ * Every operation first runs synchronously against memory. It completes there when the chain
+ * for its key resolves within [head, tail) (the common case), and otherwise reports PENDING:
+ * the record is on the device (a read goes pending on I/O) or the tail cannot advance until a
+ * flush completes (backpressure). The async API continues pending operations; after every await
+ * it re-checks the index entry, since other operations may have run meanwhile.
+ */
+import { isReadCacheAddress } from '../core/address.js';
+import { ClosedError, ConfigError, F2Error } from '../core/errors.js';
+import { hashKey, lastTag } from '../core/key-hash.js';
+import { componentLogger } from '../core/logger.js';
+import {
+  alignRecordSize,
+  FLAG_TOMBSTONE,
+  RECORD_HEADER_BYTES,
+  recordKeyEquals,
+  recordPrevious,
+  writeRecordHeader,
+} from '../core/record-layout.js';
+import type { StorageDevice } from '../devices/storage-device.js';
+import { MemHashIndex } from '../hot/mem-hash-index.js';
+import { HybridLog, type DeviceRecord, type HybridLogStats } from '../log/hybrid-log.js';
+import { INDEX_NOT_FOUND, INDEX_PENDING, type KvIndex, type KvIndexStats } from './kv-index.js';
+import { resolveOptions, type FasterKvOptions, type ResolvedOptions } from './options.js';
+import { Session } from './session.js';
+import { openLogDevice } from './open-log-device.js';
+
+/** Returned by the synchronous API when the operation must continue asynchronously. */
+export const PENDING: unique symbol = Symbol('f2kv.PENDING');
+export type Pending = typeof PENDING;
+
+/** Result codes of the internal synchronous operations. */
+export const OK = 0;
+export const NOT_FOUND = -1;
+/** The chain continues below head: the record must be read from the device. */
+export const PENDING_IO = -2;
+/** The tail cannot advance until flushes/evictions complete. */
+export const PENDING_ROOM = -3;
+/** The index entry changed while the operation waited: retry from the index. */
+export const CHANGED = -4;
+
+export type RmwFunction = (old: Uint8Array | undefined) => Uint8Array | string;
+
+export interface OperationStats {
+  reads: number;
+  upserts: number;
+  rmws: number;
+  deletes: number;
+  inPlaceUpdates: number;
+  appends: number;
+  pendingReads: number;
+  pendingRoomWaits: number;
+  retries: number;
+}
+
+export interface FasterKvStats {
+  operations: OperationStats;
+  index: KvIndexStats;
+  log: HybridLogStats;
+  device: ReturnType<StorageDevice['stats']> & { name: string };
+  sessions: number;
+}
+
+export class FasterKv<I extends KvIndex = KvIndex> {
+  readonly index: I;
+  readonly hlog: HybridLog;
+  readonly options: ResolvedOptions;
+  /** Address where the last PENDING_IO operation must continue on the device. */
+  pendingAddress = 0;
+  /** Entry address seen by the last operation (to detect concurrent changes after an await). */
+  pendingEntryAddress = 0;
+  /** Value produced by the last rmw, for callers of the sync API. */
+  lastRmwValue: Uint8Array | undefined = undefined;
+
+  private closed = false;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private sessionCount = 0;
+  private readonly sessions = new Map<string, Session>();
+  private readonly log = componentLogger('faster-kv');
+  readonly opStats: OperationStats = {
+    reads: 0, upserts: 0, rmws: 0, deletes: 0, inPlaceUpdates: 0, appends: 0, pendingReads: 0, pendingRoomWaits: 0, retries: 0,
+  };
+
+  protected constructor(index: I, hlog: HybridLog, options: ResolvedOptions) {
+    this.index = index;
+    this.hlog = hlog;
+    this.options = options;
+  }
+
+  /** Opens a hot-tier store: a MemHashIndex over a HybridLog on the configured device. */
+  static async open(options: FasterKvOptions = {}): Promise<FasterKv<MemHashIndex>> {
+    const resolved = resolveOptions(options);
+    const device = await openLogDevice(resolved.log.device, resolved.log.segmentSize);
+    const hlog = new HybridLog({
+      device,
+      memorySize: resolved.log.memorySize,
+      pageSize: resolved.log.pageSize,
+      mutableFraction: resolved.log.mutableFraction,
+    });
+    const index = new MemHashIndex(resolved.index.buckets);
+    return new FasterKv(index, hlog, resolved);
+  }
+
+  /** Builds a store over a given index and log (used by tiers that bring their own index). */
+  static create<J extends KvIndex>(index: J, hlog: HybridLog, options: ResolvedOptions): FasterKv<J> {
+    return new FasterKv(index, hlog, options);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  startSession(id?: string): Session {
+    this.throwIfClosed();
+    const sessionId = id ?? `s${++this.sessionCount}-${Date.now().toString(36)}`;
+    if (this.sessions.has(sessionId)) throw new ConfigError('session', `session id "${sessionId}" is already active`);
+    const s = new Session(this, sessionId);
+    this.sessions.set(sessionId, s);
+    return s;
+  }
+
+  /** @internal */
+  endSession(session: Session): void {
+    this.sessions.delete(session.id);
+  }
+
+  throwIfClosed(): void {
+    if (this.closed) throw new ClosedError('store');
+  }
+
+  // ---------------------------------------------------------------- synchronous core
+
+  /**
+   * Finds the newest record of `key` in memory. Returns its address (≥ head), NOT_FOUND, or
+   * PENDING_IO with pendingAddress set to where the chain continues on the device.
+   */
+  findInMemory(key: Uint8Array, length: number): number {
+    const hash = hashKey(key, length);
+    const handle = this.index.findEntry(hash, lastTag());
+    if (handle < 0) {
+      if (handle === INDEX_PENDING) return this.indexPending();
+      return NOT_FOUND;
+    }
+    const hlog = this.hlog;
+    let address = this.index.entryAddress(handle);
+    this.pendingEntryAddress = address;
+    const begin = hlog.beginAddress;
+    const low = hlog.headAddress > begin ? hlog.headAddress : begin;
+    const pageSize = hlog.pageSize;
+    const frameCount = hlog.frameCount;
+    while (address >= low) {
+      if (isReadCacheAddress(address)) return this.readCacheUnsupported();
+      const page = Math.floor(address / pageSize);
+      const f = page % frameCount;
+      const offset = address - page * pageSize;
+      const u32 = hlog.frames32[f]!;
+      if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, length)) return address;
+      address = recordPrevious(u32, offset >>> 2);
+    }
+    if (address < begin) return NOT_FOUND;
+    this.pendingAddress = address;
+    return PENDING_IO;
+  }
+
+  /** Copies the value of the in-memory record at `address` into a new array (undefined for a tombstone). */
+  valueAt(address: number): Uint8Array | undefined {
+    const hlog = this.hlog;
+    const page = Math.floor(address / hlog.pageSize);
+    const f = page % hlog.frameCount;
+    const offset = address - page * hlog.pageSize;
+    const u32 = hlog.frames32[f]!;
+    const w = offset >>> 2;
+    if ((u32[w + 1]! & FLAG_TOMBSTONE) !== 0) return undefined;
+    const start = offset + RECORD_HEADER_BYTES + u32[w + 2]!;
+    return hlog.frames8[f]!.slice(start, start + u32[w + 3]!);
+  }
+
+  /** Copies the value at `address` into `out`; returns its length, or NOT_FOUND for a tombstone. */
+  valueInto(address: number, out: Uint8Array): number {
+    const hlog = this.hlog;
+    const page = Math.floor(address / hlog.pageSize);
+    const f = page % hlog.frameCount;
+    const offset = address - page * hlog.pageSize;
+    const u32 = hlog.frames32[f]!;
+    const w = offset >>> 2;
+    if ((u32[w + 1]! & FLAG_TOMBSTONE) !== 0) return NOT_FOUND;
+    const length = u32[w + 3]!;
+    if (length <= out.length) {
+      const start = offset + RECORD_HEADER_BYTES + u32[w + 2]!;
+      const src = hlog.frames8[f]!;
+      if (length <= 16) for (let i = 0; i < length; i++) out[i] = src[start + i]!;
+      else out.set(src.subarray(start, start + length));
+    }
+    return length;
+  }
+
+  /** Upsert in memory: OK, or PENDING_ROOM when the tail must wait for a flush. */
+  upsertInMemory(key: Uint8Array, keyLength: number, value: Uint8Array): number {
+    const hash = hashKey(key, keyLength);
+    const handle = this.index.findOrCreateEntry(hash, lastTag());
+    if (handle === INDEX_PENDING) return this.indexPending();
+    const hlog = this.hlog;
+    const entryAddress = this.index.entryAddress(handle);
+    let address = entryAddress;
+    const readOnly = hlog.readOnlyAddress;
+    const pageSize = hlog.pageSize;
+    const frameCount = hlog.frameCount;
+    const valueLength = value.length;
+    while (address >= readOnly) {
+      if (isReadCacheAddress(address)) return this.readCacheUnsupported();
+      const page = Math.floor(address / pageSize);
+      const f = page % frameCount;
+      const offset = address - page * pageSize;
+      const u32 = hlog.frames32[f]!;
+      const u8 = hlog.frames8[f]!;
+      const w = offset >>> 2;
+      if (recordKeyEquals(u8, u32, offset, key, keyLength)) {
+        if (RECORD_HEADER_BYTES + keyLength + valueLength <= u32[w + 4]!) {
+          const start = offset + RECORD_HEADER_BYTES + keyLength;
+          if (valueLength <= 16) for (let i = 0; i < valueLength; i++) u8[start + i] = value[i]!;
+          else u8.set(value, start);
+          u32[w + 3] = valueLength;
+          u32[w + 1] = u32[w + 1]! & ~FLAG_TOMBSTONE;
+          this.opStats.inPlaceUpdates++;
+          return OK;
+        }
+        break;
+      }
+      address = recordPrevious(u32, w);
+    }
+    return this.appendRecord(handle, entryAddress, key, keyLength, value, 0);
+  }
+
+  /**
+   * Appends a record at the tail and points the index entry at it. Returns OK or PENDING_ROOM.
+   * `value` may be undefined for a tombstone.
+   */
+  appendRecord(
+    handle: number,
+    previous: number,
+    key: Uint8Array,
+    keyLength: number,
+    value: Uint8Array | undefined,
+    flags: number,
+  ): number {
+    const valueLength = value === undefined ? 0 : value.length;
+    const size = alignRecordSize(keyLength, valueLength);
+    const hlog = this.hlog;
+    const address = hlog.allocate(size);
+    if (address === 0) {
+      this.opStats.pendingRoomWaits++;
+      return PENDING_ROOM;
+    }
+    const page = Math.floor(address / hlog.pageSize);
+    const f = page % hlog.frameCount;
+    const offset = address - page * hlog.pageSize;
+    const u32 = hlog.frames32[f]!;
+    const u8 = hlog.frames8[f]!;
+    writeRecordHeader(u32, offset >>> 2, previous, flags, keyLength, valueLength, size);
+    let p = offset + RECORD_HEADER_BYTES;
+    if (keyLength <= 16) for (let i = 0; i < keyLength; i++) u8[p++] = key[i]!;
+    else {
+      u8.set(key.subarray(0, keyLength), p);
+      p += keyLength;
+    }
+    if (value !== undefined) {
+      if (valueLength <= 16) for (let i = 0; i < valueLength; i++) u8[p + i] = value[i]!;
+      else u8.set(value, p);
+    }
+    this.index.setEntryAddress(handle, address);
+    this.opStats.appends++;
+    return OK;
+  }
+
+  /**
+   * RMW in memory. Returns OK (lastRmwValue holds the new value), PENDING_IO (the old value is on
+   * the device at pendingAddress) or PENDING_ROOM.
+   */
+  rmwInMemory(key: Uint8Array, keyLength: number, fn: RmwFunction): number {
+    const hash = hashKey(key, keyLength);
+    const handle = this.index.findOrCreateEntry(hash, lastTag());
+    if (handle === INDEX_PENDING) return this.indexPending();
+    const hlog = this.hlog;
+    const entryAddress = this.index.entryAddress(handle);
+    this.pendingEntryAddress = entryAddress;
+    let address = entryAddress;
+    const begin = hlog.beginAddress;
+    const low = hlog.headAddress > begin ? hlog.headAddress : begin;
+    const pageSize = hlog.pageSize;
+    const frameCount = hlog.frameCount;
+    while (address >= low) {
+      if (isReadCacheAddress(address)) return this.readCacheUnsupported();
+      const page = Math.floor(address / pageSize);
+      const f = page % frameCount;
+      const offset = address - page * pageSize;
+      const u32 = hlog.frames32[f]!;
+      const u8 = hlog.frames8[f]!;
+      const w = offset >>> 2;
+      if (recordKeyEquals(u8, u32, offset, key, keyLength)) {
+        const tombstone = (u32[w + 1]! & FLAG_TOMBSTONE) !== 0;
+        const start = offset + RECORD_HEADER_BYTES + keyLength;
+        const old = tombstone ? undefined : u8.slice(start, start + u32[w + 3]!);
+        const next = checkValue(fn(old));
+        this.lastRmwValue = next;
+        if (!tombstone && address >= hlog.readOnlyAddress && RECORD_HEADER_BYTES + keyLength + next.length <= u32[w + 4]!) {
+          u8.set(next, start);
+          u32[w + 3] = next.length;
+          this.opStats.inPlaceUpdates++;
+          return OK;
+        }
+        return this.appendRecord(handle, entryAddress, key, keyLength, next, 0);
+      }
+      address = recordPrevious(u32, w);
+    }
+    if (address >= begin) {
+      this.pendingAddress = address;
+      return PENDING_IO;
+    }
+    const next = checkValue(fn(undefined));
+    this.lastRmwValue = next;
+    return this.appendRecord(handle, entryAddress, key, keyLength, next, 0);
+  }
+
+  /** Delete in memory: a tombstone in place (mutable region) or at the tail. OK or PENDING_ROOM. */
+  deleteInMemory(key: Uint8Array, keyLength: number): number {
+    const hash = hashKey(key, keyLength);
+    const tag = lastTag();
+    const handle = this.index.findEntry(hash, tag);
+    if (handle === INDEX_PENDING) return this.indexPending();
+    if (handle === INDEX_NOT_FOUND) return OK;
+    const hlog = this.hlog;
+    const entryAddress = this.index.entryAddress(handle);
+    let address = entryAddress;
+    const readOnly = hlog.readOnlyAddress;
+    const pageSize = hlog.pageSize;
+    const frameCount = hlog.frameCount;
+    while (address >= readOnly) {
+      if (isReadCacheAddress(address)) return this.readCacheUnsupported();
+      const page = Math.floor(address / pageSize);
+      const f = page % frameCount;
+      const offset = address - page * pageSize;
+      const u32 = hlog.frames32[f]!;
+      const w = offset >>> 2;
+      if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, keyLength)) {
+        u32[w + 1] = u32[w + 1]! | FLAG_TOMBSTONE;
+        u32[w + 3] = 0;
+        this.opStats.inPlaceUpdates++;
+        return OK;
+      }
+      address = recordPrevious(u32, w);
+    }
+    if (entryAddress < hlog.beginAddress) {
+      // The whole chain was truncated away: nothing to shadow.
+      return OK;
+    }
+    return this.appendRecord(handle, entryAddress, key, keyLength, undefined, FLAG_TOMBSTONE);
+  }
+
+  /**
+   * Completes an RMW whose old value came from the device: applies fn(old) and appends the result,
+   * unless the chain changed since `seenEntry` was read (then returns CHANGED and the caller retries).
+   */
+  rmwAfterIo(key: Uint8Array, keyLength: number, fn: RmwFunction, old: Uint8Array | undefined, seenEntry: number): number {
+    const hash = hashKey(key, keyLength);
+    const handle = this.index.findOrCreateEntry(hash, lastTag());
+    if (handle === INDEX_PENDING) return this.indexPending();
+    const entryAddress = this.index.entryAddress(handle);
+    if (entryAddress !== seenEntry) return CHANGED;
+    const next = checkValue(fn(old));
+    this.lastRmwValue = next;
+    return this.appendRecord(handle, entryAddress, key, keyLength, next, 0);
+  }
+
+  // ---------------------------------------------------------------- asynchronous continuations
+
+  /**
+   * Follows a chain on the device from `address` until the record of `key`. Returns the record,
+   * or undefined when the chain ends. Returns null when the log was truncated under the read
+   * (the caller restarts the operation from the index).
+   */
+  async findOnDevice(key: Uint8Array, length: number, address: number): Promise<DeviceRecord | undefined | null> {
+    const hlog = this.hlog;
+    this.opStats.pendingReads++;
+    while (address >= hlog.beginAddress) {
+      let record: DeviceRecord;
+      try {
+        record = await hlog.readRecord(address);
+      } catch (err) {
+        if (address < hlog.beginAddress) return null;
+        throw err;
+      }
+      if (address < hlog.beginAddress) return null;
+      if (recordKeyEquals(record.u8, record.u32, 0, key, length)) return record;
+      address = recordPrevious(record.u32, 0);
+    }
+    return undefined;
+  }
+
+  /** Runs `op` as an in-flight operation: close() waits for it. */
+  async track<T>(op: () => Promise<T>): Promise<T> {
+    this.throwIfClosed();
+    this.inFlight++;
+    try {
+      return await op();
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+        const w = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const fn of w) fn();
+      }
+    }
+  }
+
+  waitForRoom(): Promise<void> {
+    return this.hlog.waitForRoom();
+  }
+
+  private indexPending(): number {
+    throw new F2Error('INDEX_PENDING', 'this index answers asynchronously; use the async API');
+  }
+
+  private readCacheUnsupported(): number {
+    throw new F2Error('READ_CACHE', 'read-cache address found in an index without a read cache');
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  stats(): FasterKvStats {
+    return {
+      operations: { ...this.opStats },
+      index: this.index.stats(),
+      log: this.hlog.stats(),
+      device: { name: this.hlog.device.name, ...this.hlog.device.stats() },
+      sessions: this.sessions.size,
+    };
+  }
+
+  /** Waits for in-flight operations, flushes the log to its device and closes the device. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.hlog.close();
+    await this.hlog.device.close();
+    this.sessions.clear();
+    this.log.debug('closed');
+  }
+}
+
+export function checkValue(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return new TextEncoder().encode(v);
+  throw new TypeError(`rmw function must return a Uint8Array or a string, got ${v === null ? 'null' : typeof v}`);
+}

@@ -1,0 +1,203 @@
+/**
+ * A session: the handle through which an application runs operations. Each operation gets the
+ * next serial number of its session; a checkpoint records, per session, the serial number up to
+ * which operations are durable (concurrent prefix recovery).
+ *
+ * Two APIs over one engine:
+ * - async (`read`, `upsert`, `rmw`, `delete`): always correct, whatever is in memory;
+ * - sync fast path (`readSync`, `readInto`, `upsertSync`, `rmwSync`, `deleteSync`): completes in
+ *   memory or returns PENDING, in which case the caller uses the async call instead.
+ */
+import { ScratchEncoder, valueBytes, type Bytes } from '../core/bytes.js';
+import { ClosedError } from '../core/errors.js';
+import { FLAG_TOMBSTONE, RECORD_HEADER_BYTES } from '../core/record-layout.js';
+import type { DeviceRecord } from '../log/hybrid-log.js';
+import type { FasterKv, Pending, RmwFunction } from './faster-kv.js';
+import { NOT_FOUND, OK, PENDING, PENDING_IO, PENDING_ROOM } from './faster-kv.js';
+import type { KvIndex } from './kv-index.js';
+
+/** readInto's result when the value is on the device: use read() instead. */
+export const PENDING_CODE = -2;
+
+export class Session {
+  readonly id: string;
+  /** Serial number of the last operation started by this session. */
+  serial = 0;
+  private readonly store: FasterKv<KvIndex>;
+  private readonly encoder = new ScratchEncoder();
+  private ended = false;
+
+  constructor(store: FasterKv<KvIndex>, id: string) {
+    this.store = store;
+    this.id = id;
+  }
+
+  private key(key: Bytes): Uint8Array {
+    if (this.ended) throw new ClosedError(`session ${this.id}`);
+    this.store.throwIfClosed();
+    return this.encoder.bytes(key, 'key');
+  }
+
+  // ------------------------------------------------------------------ sync fast path
+
+  /** The value (a copy), undefined when absent, or PENDING when the record is on the device. */
+  readSync(key: Bytes): Uint8Array | undefined | Pending {
+    const k = this.key(key);
+    const store = this.store;
+    this.serial++;
+    store.opStats.reads++;
+    const address = store.findInMemory(k, k.length);
+    if (address > 0) return store.valueAt(address);
+    return address === NOT_FOUND ? undefined : PENDING;
+  }
+
+  /**
+   * Copies the value into `out` without allocating. Returns the value length (copied only when it
+   * fits in `out`), -1 when absent, or PENDING_CODE (-2) when the record is on the device.
+   */
+  readInto(key: Bytes, out: Uint8Array): number {
+    const k = this.key(key);
+    const store = this.store;
+    this.serial++;
+    store.opStats.reads++;
+    const address = store.findInMemory(k, k.length);
+    if (address > 0) return store.valueInto(address, out);
+    return address === NOT_FOUND ? -1 : PENDING_CODE;
+  }
+
+  /** Upserts in memory; PENDING only when the log must wait for a flush (then use upsert()). */
+  upsertSync(key: Bytes, value: Bytes): void | Pending {
+    const k = this.key(key);
+    const v = valueBytes(value, 'value');
+    const store = this.store;
+    this.serial++;
+    store.opStats.upserts++;
+    if (store.upsertInMemory(k, k.length, v) === PENDING_ROOM) return PENDING;
+  }
+
+  /** RMW in memory: the new value, or PENDING when the old value is on the device or the log is full. */
+  rmwSync(key: Bytes, fn: RmwFunction): Uint8Array | Pending {
+    const k = this.key(key);
+    const store = this.store;
+    this.serial++;
+    store.opStats.rmws++;
+    const r = store.rmwInMemory(k, k.length, fn);
+    return r === OK ? store.lastRmwValue! : PENDING;
+  }
+
+  deleteSync(key: Bytes): void | Pending {
+    const k = this.key(key);
+    const store = this.store;
+    this.serial++;
+    store.opStats.deletes++;
+    if (store.deleteInMemory(k, k.length) === PENDING_ROOM) return PENDING;
+  }
+
+  // ------------------------------------------------------------------ async API
+
+  async read(key: Bytes): Promise<Uint8Array | undefined> {
+    const k = this.key(key);
+    const store = this.store;
+    this.serial++;
+    store.opStats.reads++;
+    const address = store.findInMemory(k, k.length);
+    if (address > 0) return store.valueAt(address);
+    if (address === NOT_FOUND) return undefined;
+    const copy = k.slice();
+    return store.track(() => this.readPending(copy, store.pendingAddress));
+  }
+
+  private async readPending(key: Uint8Array, address: number): Promise<Uint8Array | undefined> {
+    const store = this.store;
+    for (;;) {
+      const record = await store.findOnDevice(key, key.length, address);
+      if (record !== null) return record === undefined ? undefined : deviceValue(record);
+      // The log was truncated under the read: start again from the index.
+      store.opStats.retries++;
+      const again = store.findInMemory(key, key.length);
+      if (again > 0) return store.valueAt(again);
+      if (again === NOT_FOUND) return undefined;
+      address = store.pendingAddress;
+    }
+  }
+
+  async upsert(key: Bytes, value: Bytes): Promise<void> {
+    const k = this.key(key);
+    const v = valueBytes(value, 'value');
+    const store = this.store;
+    this.serial++;
+    store.opStats.upserts++;
+    if (store.upsertInMemory(k, k.length, v) === OK) return;
+    const copy = k.slice();
+    await store.track(async () => {
+      do await store.waitForRoom();
+      while (store.upsertInMemory(copy, copy.length, v) !== OK);
+    });
+  }
+
+  async delete(key: Bytes): Promise<void> {
+    const k = this.key(key);
+    const store = this.store;
+    this.serial++;
+    store.opStats.deletes++;
+    if (store.deleteInMemory(k, k.length) === OK) return;
+    const copy = k.slice();
+    await store.track(async () => {
+      do await store.waitForRoom();
+      while (store.deleteInMemory(copy, copy.length) !== OK);
+    });
+  }
+
+  /**
+   * Read-modify-write: fn(old) → new, where old is undefined if the key is absent. fn must be
+   * a pure function of its input: it may run more than once when the operation retries.
+   */
+  async rmw(key: Bytes, fn: RmwFunction): Promise<Uint8Array> {
+    const k = this.key(key);
+    const store = this.store;
+    this.serial++;
+    store.opStats.rmws++;
+    const r = store.rmwInMemory(k, k.length, fn);
+    if (r === OK) return store.lastRmwValue!;
+    const copy = k.slice();
+    return store.track(() => this.rmwPending(copy, fn, r));
+  }
+
+  private async rmwPending(key: Uint8Array, fn: RmwFunction, first: number): Promise<Uint8Array> {
+    const store = this.store;
+    let r = first;
+    for (;;) {
+      if (r === PENDING_ROOM) {
+        await store.waitForRoom();
+      } else if (r === PENDING_IO) {
+        const seenEntry = store.pendingEntryAddress;
+        const record = await store.findOnDevice(key, key.length, store.pendingAddress);
+        if (record !== null) {
+          const old = record === undefined ? undefined : deviceValue(record);
+          // Apply only if no newer version of the chain appeared while we waited.
+          const appended = store.rmwAfterIo(key, key.length, fn, old, seenEntry);
+          if (appended === OK) return store.lastRmwValue!;
+          if (appended === PENDING_ROOM) await store.waitForRoom();
+        }
+        store.opStats.retries++;
+      }
+      r = store.rmwInMemory(key, key.length, fn);
+      if (r === OK) return store.lastRmwValue!;
+    }
+  }
+
+  /** Ends the session; further calls throw. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.store.endSession(this);
+  }
+}
+
+function deviceValue(record: DeviceRecord): Uint8Array | undefined {
+  const u32 = record.u32;
+  if ((u32[1]! & FLAG_TOMBSTONE) !== 0) return undefined;
+  const start = RECORD_HEADER_BYTES + u32[2]!;
+  return record.u8.slice(start, start + u32[3]!);
+}
+
