@@ -7,7 +7,9 @@
  *   an earlier one (a partial page flushed again when it fills up); the newest write wins.
  * - read(address, length) returns the bytes of [address, address + length) that were written.
  *   Reading a range that was never written, or was truncated, throws a CorruptionError/RangeError
- *   naming the range; a device never returns bytes it did not store.
+ *   naming the range; a device never returns bytes it did not store. A read that starts inside
+ *   the written extent but reaches past its end returns the shorter written prefix (the log reads
+ *   a size estimate that may run past the last record).
  * - truncateUntil(address) frees whole segments/objects that lie entirely below address.
  * - sync() makes every completed write durable.
  * - extent() reports [begin, end): the lowest retained and the highest written address, as found

@@ -1,0 +1,35 @@
+/** Helpers shared by the integration tests: the injected backends and per-test prefixes. */
+import { randomBytes } from 'node:crypto';
+import { describe, inject, it } from 'vitest';
+import type { ObjectStore } from '../src/devices/object-store.js';
+
+export const RUN_PREFIX = `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+let counter = 0;
+
+/** A fresh prefix for one test's store. */
+export function freshPrefix(label: string): string {
+  return `${RUN_PREFIX}/${label}-${++counter}`;
+}
+
+/** Deletes everything a test left under its store. */
+export async function emptyStore(store: ObjectStore): Promise<void> {
+  const keys = await store.list('');
+  if (keys.length > 0) await store.delete(keys);
+}
+
+/**
+ * Registers `body` when the backend is up. A backend that is down fails the file under CI
+ * (global setup has already failed the run then) and shows up as a skipped test with its reason
+ * elsewhere.
+ */
+export function withBackend<K extends 's3' | 'azure'>(key: K, title: string, body: (info: Extract<ReturnType<typeof inject<K>>, { available: true }>['info']) => void): void {
+  const backend = inject(key);
+  if (backend.available) {
+    describe(title, () => body(backend.info as Extract<ReturnType<typeof inject<K>>, { available: true }>['info']));
+    return;
+  }
+  if (process.env['CI'] === 'true') throw new Error(`${title}: backend unavailable under CI: ${backend.reason}`);
+  describe(title, () => {
+    it.skip(`backend unavailable: ${backend.reason.split('\n')[0]}`, () => undefined);
+  });
+}

@@ -1,0 +1,101 @@
+import { expect, it } from 'vitest';
+import { AuthenticationError, BucketNotFoundError } from '../src/core/errors.js';
+import { ObjectLogDevice } from '../src/devices/object-log-device.js';
+import { openObjectStore } from '../src/devices/open-object-store.js';
+import { openStorageDevice } from '../src/devices/open-storage-device.js';
+import { S3ObjectStore } from '../src/devices/s3-object-store.js';
+import { describeObjectLogDeviceConformance, describeObjectStoreConformance, expectSameBytes, randomBytes } from '../test/devices/object-store-conformance.js';
+import { emptyStore, freshPrefix, withBackend } from './backends.js';
+
+withBackend('s3', 'S3 (MinIO)', (s3) => {
+  const base = {
+    bucket: s3.bucket,
+    endpoint: s3.endpoint,
+    region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    forcePathStyle: true,
+    timeoutMs: 20_000,
+  };
+
+  describeObjectStoreConformance(
+    `S3 (${s3.source})`,
+    async ({ listPageSize }) => S3ObjectStore.open({ ...base, prefix: freshPrefix('store'), listPageSize }),
+    { identicalRewriteKeepsEtag: true },
+    emptyStore,
+  );
+
+  describeObjectLogDeviceConformance(`S3 (${s3.source})`, async () => {
+    const prefix = freshPrefix('device');
+    const store = await S3ObjectStore.open({ ...base, prefix });
+    return { store, reopen: () => S3ObjectStore.open({ ...base, prefix }), destroy: () => emptyStore(store) };
+  });
+
+  it('opens by URL (s3://bucket/prefix) and as a storage device', async () => {
+    const prefix = freshPrefix('url');
+    const opts = { endpoint: s3.endpoint, region: s3.region, credentials: base.credentials };
+    const store = await openObjectStore(`s3://${s3.bucket}/${prefix}`, opts);
+    expect(store.url).toBe(`s3://${s3.bucket}/${prefix}`);
+    await store.put('hello', new TextEncoder().encode('world'));
+    const device = await openStorageDevice(`s3://${s3.bucket}/${prefix}`, { ...opts, objectSize: '64KiB', blockSize: '4KiB' });
+    expect(device).toBeInstanceOf(ObjectLogDevice);
+    const data = randomBytes(100_000, 1);
+    await device.write(0, data);
+    await device.sync();
+    expectSameBytes(await device.read(70_000, 4096), data.subarray(70_000, 74_096));
+    await device.close();
+    expect(await store.list('')).toContain('hello');
+    await emptyStore(store);
+    await store.close();
+  });
+
+  it('takes endpoint, region and credentials from the standard AWS environment', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ENDPOINT_URL: s3.endpoint, AWS_REGION: s3.region, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey });
+    try {
+      const store = await openObjectStore(`s3://${s3.bucket}/${freshPrefix('env')}`);
+      await store.put('x', new Uint8Array([1]));
+      expect(await store.list('')).toEqual(['x']);
+      await emptyStore(store);
+      await store.close();
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('wrong credentials: AuthenticationError naming the endpoint, never the secret', async () => {
+    const secret = 'WRONG-secret-0123456789abcdef';
+    for (const credentials of [
+      { accessKeyId: s3.accessKeyId, secretAccessKey: secret },
+      { accessKeyId: 'NOSUCHKEY12345', secretAccessKey: secret },
+    ]) {
+      const err = await S3ObjectStore.open({ ...base, credentials, prefix: 'x' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AuthenticationError);
+      const text = `${(err as Error).message} ${String((err as Error).cause)}`;
+      expect(text).toContain(s3.endpoint);
+      expect(text).toMatch(/authentication failed/);
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(s3.secretAccessKey);
+    }
+    // the same through a store opened without verification, on a data request
+    const lazy = await S3ObjectStore.open({ ...base, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: secret }, verify: false });
+    await expect(lazy.put('k', new Uint8Array(1))).rejects.toBeInstanceOf(AuthenticationError);
+    expect(lazy.stats().byKind.PUT.retries).toBe(0);
+    await lazy.close();
+  });
+
+  it('missing bucket: BucketNotFoundError naming it', async () => {
+    const err = await S3ObjectStore.open({ ...base, bucket: 'f2kv-no-such-bucket' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BucketNotFoundError);
+    expect((err as BucketNotFoundError).bucket).toBe('f2kv-no-such-bucket');
+    expect((err as Error).message).toContain('f2kv-no-such-bucket');
+    expect((err as Error).message).toContain(s3.endpoint);
+  });
+
+  it('a server that is down: transient failures retried, then a clear error naming the endpoint', async () => {
+    const store = await S3ObjectStore.open({ ...base, endpoint: 'http://127.0.0.1:9', verify: false, maxAttempts: 3, baseDelayMs: 1, timeoutMs: 2000 });
+    const err = await store.get('k').catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/127\.0\.0\.1:9.*still failing after 3 attempts/);
+    expect(store.stats().byKind.GET).toMatchObject({ requests: 3, retries: 2 });
+    await store.close();
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * Where the CLI writes. The f2kv command uses the process streams; tests pass an Io that collects
+ * the text. `errIsTTY` decides between a redrawn progress bar and plain progress lines.
+ */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  errIsTTY: boolean;
+}
+
+export const processIo: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  errIsTTY: process.stderr.isTTY === true,
+};
+
+/** An Io that keeps everything written, for tests. */
+export function captureIo(): Io & { stdout: () => string; stderr: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    errIsTTY: false,
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+  };
+}

@@ -1,0 +1,550 @@
+import { ClosedError, ConfigError, CorruptionError, F2Error, FencedError, ObjectNotFoundError, PreconditionFailedError, assert } from '../core/errors.js';
+import { crc32c } from '../core/checksum.js';
+import { componentLogger } from '../core/logger.js';
+import { isPowerOfTwo, parseSize } from '../core/size.js';
+import type { ObjectStore } from './object-store.js';
+import { emptyDeviceStats, type DeviceExtent, type DeviceStats, type StorageDevice } from './storage-device.js';
+
+const log = componentLogger('object-log-device');
+
+export interface ObjectLogDeviceOptions {
+  /** Key prefix of the device's objects inside the store (default "log/"). */
+  prefix?: string;
+  /**
+   * Target object size (default 4 MiB). Sequential writes are buffered and cut into objects at
+   * multiples of objectSize in address space, so a log with objectSize-aligned pages writes one
+   * object per page; fewer, larger objects mean fewer PUTs per MiB.
+   */
+  objectSize?: number | string;
+  /** Checksummed block size, a power of two ≤ objectSize (default 64 KiB). A read fetches whole blocks. */
+  blockSize?: number | string;
+  /** write() waits while more uploads than this are in flight (default 8). */
+  maxPendingUploads?: number;
+  /** close() also closes the store (default false). */
+  ownsStore?: boolean;
+}
+
+/**
+ * One immutable object of the log: bytes [start, end) written as block i of blockSize bytes
+ * followed by the CRC-32C (little-endian) of that block, seeded with the block's log address:
+ *
+ *   [block 0][crc 0][block 1][crc 1]...[last block (may be short)][crc]
+ *
+ * A ranged read fetches the blocks it touches together with their checksums in one GET.
+ */
+interface LogObject {
+  key: string;
+  start: number;
+  end: number;
+  seq: number;
+  blockShift: number;
+  /** Pieces of the address map that this object supplies. */
+  live: number;
+  /** The logical bytes while the upload is in flight or failed (reads are served from memory). */
+  data: Uint8Array | undefined;
+  stored: boolean;
+  failure: unknown;
+}
+
+interface Piece {
+  start: number;
+  end: number;
+  obj: LogObject;
+}
+
+const NAME = /^([0-9a-f]{16})-([0-9a-f]{16})-([0-9a-f]{12})\.b(\d{1,2})\.seg$/;
+const CRC_BYTES = 4;
+
+function hex(n: number, width: number): string {
+  return n.toString(16).padStart(width, '0');
+}
+
+const addressScratch = new Uint8Array(8);
+/** CRC-32C of bytes[s, e) seeded with the 8-byte little-endian log address of the block. */
+function blockCrc(address: number, bytes: Uint8Array, s: number, e: number): number {
+  const lo = address % 0x100000000;
+  const hi = Math.floor(address / 0x100000000);
+  addressScratch[0] = lo & 0xff;
+  addressScratch[1] = (lo >>> 8) & 0xff;
+  addressScratch[2] = (lo >>> 16) & 0xff;
+  addressScratch[3] = lo >>> 24;
+  addressScratch[4] = hi & 0xff;
+  addressScratch[5] = (hi >>> 8) & 0xff;
+  addressScratch[6] = (hi >>> 16) & 0xff;
+  addressScratch[7] = hi >>> 24;
+  return crc32c(bytes, s, e, crc32c(addressScratch, 0, 8, 0));
+}
+
+function readU32LE(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+
+function writeU32LE(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+  b[o + 2] = (v >>> 16) & 0xff;
+  b[o + 3] = v >>> 24;
+}
+
+/** Physical size of an object holding `length` logical bytes in blocks of 2^shift. */
+function physicalSize(length: number, shift: number): number {
+  return length + CRC_BYTES * Math.ceil(length / 2 ** shift);
+}
+
+/**
+ * A StorageDevice over any ObjectStore (S3, Azure Blob, a local directory, memory).
+ *
+ * Writes: write(address, bytes) copies the bytes into a write buffer and resolves; the bytes are
+ * readable at once (read-your-writes from the buffer and from uploads in flight). The buffer is
+ * cut into immutable objects at multiples of objectSize and uploaded in the background (at most
+ * maxPendingUploads at a time, write() waits beyond that). sync() uploads the partial buffer and
+ * waits for every upload: completed writes are durable when sync() resolves. An upload that
+ * failed (after the store's retries) is reported by the next write() and retried once by sync().
+ *
+ * Objects are named `<prefix><start:16 hex>-<end:16 hex>-<seq:12 hex>.b<log2 blockSize>.seg` so
+ * that they sort by address and are found on open; a higher seq is newer and wins where objects
+ * overlap (a partial page flushed again). Reads stitch the newest pieces together, fetching each
+ * object's touched blocks and their checksums with one ranged GET. truncateUntil deletes objects
+ * that lie entirely below the new begin; objects fully shadowed by newer ones are deleted after
+ * the next successful sync.
+ */
+export class ObjectLogDevice implements StorageDevice {
+  readonly name: string;
+  readonly persistent = true;
+  readonly objectSize: number;
+  readonly blockShift: number;
+  private readonly prefix: string;
+  private readonly maxPendingUploads: number;
+  private readonly ownsStore: boolean;
+  /** Non-overlapping pieces sorted by address: which object supplies which addresses. */
+  private pieces: Piece[] = [];
+  /** Objects no piece refers to any more (truncated or shadowed), to delete. */
+  private readonly garbage = new Set<LogObject>();
+  private readonly uploads = new Set<Promise<void>>();
+  private readonly failed = new Set<LogObject>();
+  private nextSeq = 1;
+  private beginAddress = 0;
+  private buffer: Uint8Array = new Uint8Array(0);
+  private bufStart = 0;
+  private bufLen = 0;
+  private readonly counters: DeviceStats = emptyDeviceStats();
+  private closed = false;
+
+  private constructor(
+    readonly store: ObjectStore,
+    options: ObjectLogDeviceOptions,
+  ) {
+    this.prefix = options.prefix ?? 'log/';
+    if (this.prefix !== '' && !this.prefix.endsWith('/')) this.prefix += '/';
+    this.objectSize = parseSize('objectSize', options.objectSize ?? 4 * 1024 * 1024);
+    const blockSize = parseSize('blockSize', options.blockSize ?? 64 * 1024);
+    if (!isPowerOfTwo(blockSize) || blockSize < 512) {
+      throw new ConfigError('blockSize', `must be a power of two ≥ 512 bytes, got ${blockSize}`);
+    }
+    if (this.objectSize < blockSize || this.objectSize > 2 ** 31) {
+      throw new ConfigError('objectSize', `must be between blockSize (${blockSize}) and 2 GiB, got ${this.objectSize}`);
+    }
+    this.blockShift = Math.log2(blockSize);
+    this.maxPendingUploads = options.maxPendingUploads ?? 8;
+    this.ownsStore = options.ownsStore ?? false;
+    this.name = `object-log ${store.url}${store.url.endsWith('/') ? '' : '/'}${this.prefix}`;
+  }
+
+  /** Opens the device: lists its objects and rebuilds the address map (newest object wins). */
+  static async open(store: ObjectStore, options: ObjectLogDeviceOptions = {}): Promise<ObjectLogDevice> {
+    const device = new ObjectLogDevice(store, options);
+    const found: LogObject[] = [];
+    for (const key of await store.list(device.prefix)) {
+      const m = NAME.exec(key.slice(device.prefix.length));
+      const obj = m && {
+        key,
+        start: parseInt(m[1]!, 16),
+        end: parseInt(m[2]!, 16),
+        seq: parseInt(m[3]!, 16),
+        blockShift: Number(m[4]),
+        live: 0,
+        data: undefined,
+        stored: true,
+        failure: undefined,
+      };
+      if (!obj || !(obj.end > obj.start && obj.end - obj.start <= 2 ** 31 && obj.blockShift >= 9 && obj.blockShift <= 30)) {
+        log.warn({ key, device: device.name }, 'ignoring an object that is not a log segment');
+        continue;
+      }
+      found.push(obj);
+    }
+    found.sort((a, b) => a.seq - b.seq);
+    for (const obj of found) device.insert(obj);
+    device.nextSeq = (found.at(-1)?.seq ?? 0) + 1;
+    device.beginAddress = device.pieces[0]?.start ?? 0;
+    log.debug({ device: device.name, objects: found.length, extent: device.extent() }, 'opened');
+    return device;
+  }
+
+  private check(): void {
+    if (this.closed) throw new ClosedError(`device ${this.name}`);
+  }
+
+  /** Index of the first piece whose end is above `address`. */
+  private firstPieceEndingAbove(address: number): number {
+    let lo = 0;
+    let hi = this.pieces.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pieces[mid]!.end > address) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** Makes `obj` (the newest object) supply all of [obj.start, obj.end). */
+  private insert(obj: LogObject): void {
+    const s = obj.start;
+    const e = obj.end;
+    const i = this.firstPieceEndingAbove(s);
+    let j = i;
+    while (j < this.pieces.length && this.pieces[j]!.start < e) j++;
+    const replacement: Piece[] = [];
+    for (let k = i; k < j; k++) this.unref(this.pieces[k]!.obj);
+    if (j > i && this.pieces[i]!.start < s) replacement.push(this.ref({ start: this.pieces[i]!.start, end: s, obj: this.pieces[i]!.obj }));
+    replacement.push(this.ref({ start: s, end: e, obj }));
+    if (j > i && this.pieces[j - 1]!.end > e) replacement.push(this.ref({ start: e, end: this.pieces[j - 1]!.end, obj: this.pieces[j - 1]!.obj }));
+    this.pieces.splice(i, j - i, ...replacement);
+  }
+
+  private ref(p: Piece): Piece {
+    p.obj.live++;
+    this.garbage.delete(p.obj);
+    return p;
+  }
+
+  private unref(obj: LogObject): void {
+    obj.live--;
+    assert(obj.live >= 0, `object ${obj.key} referenced a negative number of times`);
+    if (obj.live === 0) this.garbage.add(obj);
+  }
+
+  extent(): DeviceExtent {
+    // Truncation trims the pieces, so the lowest retained byte is the first piece or the buffer.
+    const hasBuffer = this.bufLen > 0;
+    const first = this.pieces[0];
+    if (!first && !hasBuffer) return { begin: 0, end: 0 };
+    const begin = Math.min(first?.start ?? Infinity, hasBuffer ? this.bufStart : Infinity);
+    const end = Math.max(this.pieces.at(-1)?.end ?? 0, hasBuffer ? this.bufStart + this.bufLen : 0);
+    return { begin, end };
+  }
+
+  stats(): DeviceStats {
+    return { ...this.counters };
+  }
+
+  async write(address: number, bytes: Uint8Array): Promise<void> {
+    this.check();
+    if (!Number.isSafeInteger(address) || address < 0) throw new RangeError(`write address ${address} of ${this.name} is not a non-negative integer`);
+    this.throwIfUploadFailed();
+    this.counters.writes++;
+    this.counters.bytesWritten += bytes.length;
+    if (bytes.length === 0) return;
+    this.mergeIntoBuffer(address, bytes);
+    this.cutFullObjects();
+    while (this.uploads.size > this.maxPendingUploads) await Promise.race(this.uploads);
+    this.throwIfUploadFailed();
+  }
+
+  private throwIfUploadFailed(): void {
+    const first = this.failed.values().next();
+    if (!first.done) {
+      const obj = first.value;
+      throw new F2Error('DEVICE_WRITE_FAILED', `upload of ${obj.key} to ${this.store.url} failed: ${errorMessage(obj.failure)}; call sync() to retry or reopen the device`, {
+        cause: obj.failure,
+      });
+    }
+  }
+
+  private ensureCapacity(n: number): void {
+    if (this.buffer.length >= n) return;
+    const grown = new Uint8Array(Math.max(n, Math.min(this.objectSize * 2, this.buffer.length * 2), 64 * 1024));
+    grown.set(this.buffer.subarray(0, this.bufLen));
+    this.buffer = grown;
+  }
+
+  private mergeIntoBuffer(address: number, bytes: Uint8Array): void {
+    const bufEnd = this.bufStart + this.bufLen;
+    const end = address + bytes.length;
+    if (this.bufLen > 0 && address >= this.bufStart && address <= bufEnd) {
+      const offset = address - this.bufStart;
+      this.ensureCapacity(offset + bytes.length);
+      this.buffer.set(bytes, offset);
+      this.bufLen = Math.max(this.bufLen, offset + bytes.length);
+      return;
+    }
+    if (this.bufLen > 0 && address < this.bufStart && end >= this.bufStart) {
+      const newLen = Math.max(bufEnd, end) - address;
+      const merged = new Uint8Array(Math.max(newLen, this.buffer.length));
+      merged.set(this.buffer.subarray(0, this.bufLen), this.bufStart - address);
+      merged.set(bytes, 0);
+      this.buffer = merged;
+      this.bufStart = address;
+      this.bufLen = newLen;
+      return;
+    }
+    if (this.bufLen > 0) this.sealBuffer();
+    this.bufStart = address;
+    this.ensureCapacity(bytes.length);
+    this.buffer.set(bytes, 0);
+    this.bufLen = bytes.length;
+  }
+
+  /** Uploads every whole objectSize-aligned chunk at the front of the buffer. */
+  private cutFullObjects(): void {
+    while (this.bufLen > 0) {
+      const boundary = (Math.floor(this.bufStart / this.objectSize) + 1) * this.objectSize;
+      const bufEnd = this.bufStart + this.bufLen;
+      if (bufEnd < boundary) return;
+      const n = boundary - this.bufStart;
+      this.startUpload(this.bufStart, this.buffer.slice(0, n));
+      this.buffer.copyWithin(0, n, this.bufLen);
+      this.bufStart = boundary;
+      this.bufLen -= n;
+    }
+  }
+
+  /** Uploads the whole buffer (a partial object). */
+  private sealBuffer(): void {
+    if (this.bufLen === 0) return;
+    this.startUpload(this.bufStart, this.buffer.slice(0, this.bufLen));
+    this.bufLen = 0;
+  }
+
+  private startUpload(start: number, data: Uint8Array): void {
+    const seq = this.nextSeq++;
+    const end = start + data.length;
+    const obj: LogObject = {
+      key: `${this.prefix}${hex(start, 16)}-${hex(end, 16)}-${hex(seq, 12)}.b${this.blockShift}.seg`,
+      start,
+      end,
+      seq,
+      blockShift: this.blockShift,
+      live: 0,
+      data,
+      stored: false,
+      failure: undefined,
+    };
+    this.insert(obj);
+    this.trackUpload(obj);
+  }
+
+  private trackUpload(obj: LogObject): Promise<void> {
+    const p: Promise<void> = this.upload(obj).finally(() => this.uploads.delete(p));
+    this.uploads.add(p);
+    return p;
+  }
+
+  private async upload(obj: LogObject): Promise<void> {
+    const data = obj.data!;
+    const shift = obj.blockShift;
+    const B = 2 ** shift;
+    const physical = new Uint8Array(physicalSize(data.length, shift));
+    for (let s = 0, d = 0; s < data.length; s += B, d += B + CRC_BYTES) {
+      const e = Math.min(data.length, s + B);
+      physical.set(data.subarray(s, e), d);
+      writeU32LE(physical, d + (e - s), blockCrc(obj.start + s, data, s, e));
+    }
+    try {
+      // Create-only: an existing object with this name means another writer uses the prefix.
+      await this.store.put(obj.key, physical, { ifNoneMatch: '*' });
+      obj.stored = true;
+      obj.data = undefined;
+      obj.failure = undefined;
+      this.failed.delete(obj);
+    } catch (e) {
+      const err =
+        e instanceof PreconditionFailedError
+          ? new FencedError(`object ${obj.key} already exists in ${this.store.url}: another writer is using the log prefix ${this.prefix}; stop this one`, { cause: e })
+          : e;
+      obj.failure = err;
+      this.failed.add(obj);
+      log.error({ err: errorMessage(err), key: obj.key, device: this.name }, 'log object upload failed');
+    }
+  }
+
+  async read(address: number, length: number): Promise<Uint8Array> {
+    this.check();
+    if (!Number.isSafeInteger(address) || address < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new RangeError(`read [${address}, +${length}) of ${this.name}: address and length must be non-negative integers`);
+    }
+    this.counters.reads++;
+    if (length === 0) return new Uint8Array(0);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await this.readOnce(address, length);
+        this.counters.bytesRead += out.length;
+        return out;
+      } catch (e) {
+        // An object deleted by a concurrent truncation or clean-up: resolve the range again.
+        if (!(e instanceof ObjectNotFoundError) || attempt >= 3) throw e;
+      }
+    }
+  }
+
+  private async readOnce(address: number, requested: number): Promise<Uint8Array> {
+    const { begin, end } = this.extent();
+    if (address < begin || address >= end) {
+      throw new RangeError(`read [${address}, ${address + requested}) of ${this.name} is outside the written extent [${begin}, ${end}) (never written or truncated)`);
+    }
+    const length = Math.min(requested, end - address);
+    const stop = address + length;
+    const out = new Uint8Array(length);
+    // Snapshot the write buffer now: it is newer than every object and is applied last.
+    const bufEnd = this.bufStart + this.bufLen;
+    const bs = Math.max(address, this.bufStart);
+    const be = Math.min(stop, bufEnd);
+    const fromBuffer = this.bufLen > 0 && bs < be ? this.buffer.slice(bs - this.bufStart, be - this.bufStart) : undefined;
+
+    const fetches: Promise<void>[] = [];
+    let cursor = address;
+    const gap = (at: number): never => {
+      throw new RangeError(`read [${address}, ${stop}) of ${this.name}: address ${at} was never written or was truncated`);
+    };
+    for (let i = this.firstPieceEndingAbove(address); i < this.pieces.length && this.pieces[i]!.start < stop; i++) {
+      const p = this.pieces[i]!;
+      const s = Math.max(address, p.start);
+      const e = Math.min(stop, p.end);
+      if (s > cursor && !(fromBuffer && bs <= cursor && be >= s)) gap(cursor);
+      cursor = e;
+      const obj = p.obj;
+      if (obj.data) out.set(obj.data.subarray(s - obj.start, e - obj.start), s - address);
+      else fetches.push(this.fetchInto(obj, s, e, out, s - address));
+    }
+    if (cursor < stop && !(fromBuffer && bs <= cursor && be >= stop)) gap(cursor);
+    await Promise.all(fetches);
+    if (fromBuffer) out.set(fromBuffer, bs - address);
+    return out;
+  }
+
+  /** Fetches [s, e) of a stored object with one ranged GET of its blocks and verifies them. */
+  private async fetchInto(obj: LogObject, s: number, e: number, out: Uint8Array, outOffset: number): Promise<void> {
+    const shift = obj.blockShift;
+    const B = 2 ** shift;
+    const L = obj.end - obj.start;
+    const rel = s - obj.start;
+    const relEnd = e - obj.start;
+    const b0 = Math.floor(rel / B);
+    const b1 = Math.floor((relEnd - 1) / B);
+    const lastLen = Math.min(B, L - b1 * B);
+    const physStart = b0 * (B + CRC_BYTES);
+    const physEnd = b1 * (B + CRC_BYTES) + lastLen + CRC_BYTES;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.store.get(obj.key, { offset: physStart, length: physEnd - physStart });
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError && obj.live > 0) {
+        throw new CorruptionError(`object ${obj.key} of ${this.name} is missing (deleted underneath the device); addresses [${obj.start}, ${obj.end}) are lost`, obj.key, { cause: err });
+      }
+      throw err;
+    }
+    if (bytes.length !== physEnd - physStart) {
+      throw new CorruptionError(
+        `object ${obj.key} of ${this.name} is truncated: expected ${physicalSize(L, shift)} bytes, the read of [${physStart}, ${physEnd}) returned ${bytes.length}`,
+        obj.key,
+      );
+    }
+    for (let b = b0, off = 0; b <= b1; b++, off += B + CRC_BYTES) {
+      const len = Math.min(B, L - b * B);
+      const stored = readU32LE(bytes, off + len);
+      if (blockCrc(obj.start + b * B, bytes, off, off + len) !== stored) {
+        throw new CorruptionError(
+          `block ${b} (addresses [${obj.start + b * B}, ${obj.start + b * B + len})) of object ${obj.key} failed its CRC-32C check; the object was changed or damaged underneath ${this.name}`,
+          obj.key,
+        );
+      }
+    }
+    const from = rel - b0 * B;
+    // Copy the requested bytes, skipping the checksums between blocks.
+    let o = outOffset;
+    let pos = rel;
+    while (pos < relEnd) {
+      const b = Math.floor(pos / B);
+      const inBlock = pos - b * B;
+      const n = Math.min(relEnd - pos, B - inBlock);
+      const src = (b - b0) * (B + CRC_BYTES) + inBlock;
+      out.set(bytes.subarray(src, src + n), o);
+      o += n;
+      pos += n;
+    }
+    assert(from >= 0 && o - outOffset === e - s, 'object read copied the wrong number of bytes');
+  }
+
+  async sync(): Promise<void> {
+    this.check();
+    await this.flushAndWait();
+  }
+
+  private async flushAndWait(): Promise<void> {
+    this.sealBuffer();
+    while (this.uploads.size > 0) await Promise.all([...this.uploads]);
+    if (this.failed.size > 0) {
+      for (const obj of [...this.failed]) {
+        if (obj.live === 0) {
+          this.failed.delete(obj); // superseded or truncated meanwhile: nothing to retry
+          this.garbage.delete(obj);
+        } else {
+          void this.trackUpload(obj);
+        }
+      }
+      while (this.uploads.size > 0) await Promise.all([...this.uploads]);
+      this.throwIfUploadFailed();
+    }
+    // Every piece is durable now, so objects that no piece refers to can go.
+    await this.collectGarbage(() => true);
+  }
+
+  private async collectGarbage(which: (o: LogObject) => boolean): Promise<void> {
+    const doomed = [...this.garbage].filter((o) => o.stored && o.live === 0 && which(o));
+    if (doomed.length === 0) return;
+    for (const o of doomed) this.garbage.delete(o);
+    try {
+      await this.store.delete(doomed.map((o) => o.key));
+    } catch (e) {
+      for (const o of doomed) this.garbage.add(o);
+      log.warn({ err: errorMessage(e), device: this.name, objects: doomed.length }, 'could not delete unused log objects; will retry');
+    }
+  }
+
+  async truncateUntil(address: number): Promise<void> {
+    this.check();
+    if (address <= this.beginAddress) return;
+    this.beginAddress = address;
+    this.counters.truncations++;
+    const i = this.firstPieceEndingAbove(address);
+    for (let k = 0; k < i; k++) this.unref(this.pieces[k]!.obj);
+    this.pieces.splice(0, i);
+    const first = this.pieces[0];
+    if (first && first.start < address) first.start = address;
+    if (this.bufLen > 0) {
+      const bufEnd = this.bufStart + this.bufLen;
+      if (bufEnd <= address) this.bufLen = 0;
+      else if (this.bufStart < address) {
+        this.buffer.copyWithin(0, address - this.bufStart, this.bufLen);
+        this.bufLen = bufEnd - address;
+        this.bufStart = address;
+      }
+    }
+    // Objects wholly below the new begin are not needed whatever else happens.
+    await this.collectGarbage((o) => o.end <= address);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flushAndWait();
+    } finally {
+      this.closed = true;
+      if (this.ownsStore) await this.store.close();
+    }
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,84 @@
+import { ObjectStoreError } from '../core/errors.js';
+import type { ObjectStoreStats } from './object-store-stats.js';
+
+/**
+ * One small interface over object storage (memory, local directory, S3, Azure Blob).
+ *
+ * Keys are '/'-separated relative keys under the store's own prefix (the bucket/container and
+ * prefix of its URL): "log/0000-0001.seg", never starting with '/', without empty, '.' or '..'
+ * segments. Objects are written whole and atomically: a reader sees the old or the new
+ * content, never a mix.
+ */
+export type PutCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
+export interface PutResult {
+  /** Opaque version tag of the object just written; pass it to `{ ifMatch }` for compare-and-swap. */
+  etag: string;
+}
+
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+export interface ObjectInfo {
+  size: number;
+  etag: string;
+}
+
+export interface ObjectStore {
+  /** Where the store lives, with credentials removed (safe to log). */
+  readonly url: string;
+  /**
+   * Writes the object. `{ ifNoneMatch: '*' }` creates it only if absent; `{ ifMatch: etag }`
+   * replaces it only if its current etag is `etag`. A lost condition throws PreconditionFailedError.
+   */
+  put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<PutResult>;
+  /**
+   * Reads the object, or the part of `range` that lies inside it (a range reaching past the end
+   * returns the shorter remainder; an offset at or past the end returns no bytes).
+   * Throws ObjectNotFoundError when the object does not exist.
+   */
+  get(key: string, range?: ByteRange): Promise<Uint8Array>;
+  /** Size and etag, or undefined when the object does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every key that starts with `prefix`, sorted, complete (paged internally). */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes the objects; keys that do not exist are ignored. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Requests, bytes, errors, retries and latency per request kind since the store was opened. */
+  stats(): ObjectStoreStats;
+  close(): Promise<void>;
+}
+
+/** Throws unless `key` is a valid relative object key. */
+export function validateKey(key: string): void {
+  const bad = (why: string): never => {
+    throw new ObjectStoreError('INVALID_KEY', `invalid object key ${JSON.stringify(key)}: ${why}`, { key });
+  };
+  if (typeof key !== 'string' || key.length === 0) bad('keys must be non-empty strings');
+  if (key.length > 1024) bad('keys are limited to 1024 characters');
+  if (key.startsWith('/')) bad("keys are relative: remove the leading '/'");
+  if (key.endsWith('/')) bad("keys name objects, not folders: remove the trailing '/'");
+  if (/[\u0000-\u001f\u007f\\]/.test(key)) bad('control characters and backslashes are not allowed');
+  for (const segment of key.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') bad("empty, '.' and '..' segments are not allowed");
+  }
+}
+
+/** Throws unless `range` is a valid byte range. */
+export function validateRange(key: string, range: ByteRange): void {
+  if (!Number.isSafeInteger(range.offset) || range.offset < 0 || !Number.isSafeInteger(range.length) || range.length < 0) {
+    throw new ObjectStoreError('INVALID_RANGE', `invalid range {offset: ${range.offset}, length: ${range.length}} for ${key}`, { key });
+  }
+}
+
+/** Joins a store prefix ("" or "a/b") and a relative key. */
+export function joinKey(prefix: string, key: string): string {
+  return prefix === '' ? key : `${prefix}/${key}`;
+}
+
+/** Normalizes a prefix taken from a URL path: no leading or trailing '/', no empty segments. */
+export function normalizePrefix(path: string): string {
+  return path.split('/').filter((s) => s !== '').join('/');
+}

@@ -1,0 +1,39 @@
+import type { ObjectLogDeviceOptions } from './object-log-device.js';
+import type { OpenObjectStoreOptions } from './open-object-store.js';
+import { parseObjectStoreUrl } from './object-store-url.js';
+import type { StorageDevice } from './storage-device.js';
+
+export interface OpenStorageDeviceOptions extends OpenObjectStoreOptions, Omit<ObjectLogDeviceOptions, 'ownsStore'> {
+  /** file://: bytes per segment file (default 1 GiB). */
+  segmentSize?: number | string;
+}
+
+/**
+ * Opens the log's device by URL: `memory://` → NullDevice (memory-only log), `file:///dir` →
+ * FileDevice (segment files), `s3://bucket/prefix` and `az://container/prefix` → ObjectLogDevice
+ * over the object store. The cloud SDKs are loaded only when a cloud URL is opened.
+ */
+export async function openStorageDevice(url: string, options: OpenStorageDeviceOptions = {}): Promise<StorageDevice> {
+  const p = parseObjectStoreUrl(url);
+  switch (p.scheme) {
+    case 'memory': {
+      const { NullDevice } = await import('./null-device.js');
+      return new NullDevice();
+    }
+    case 'file': {
+      const { FileDevice } = await import('./file-device.js');
+      return FileDevice.open(p.path, { segmentSize: options.segmentSize, createIfMissing: options.createIfMissing });
+    }
+    case 's3':
+    case 'az': {
+      const [{ openObjectStore }, { ObjectLogDevice }] = await Promise.all([import('./open-object-store.js'), import('./object-log-device.js')]);
+      const store = await openObjectStore(url, options);
+      try {
+        return await ObjectLogDevice.open(store, { ...options, ownsStore: true });
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
+    }
+  }
+}
