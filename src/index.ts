@@ -8,3 +8,4 @@ export { HybridLog } from './log/hybrid-log.js';
 export type { StorageDevice, DeviceStats } from './devices/storage-device.js';
 export * from './core/errors.js';
 export { parseSize } from './core/size.js';
+export { FasterLog, type FasterLogOptions, type FasterLogCommitOptions, type FasterLogEntry, type FasterLogStats } from './log/faster-log.js';

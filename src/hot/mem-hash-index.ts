@@ -16,6 +16,19 @@ import { assert, ConfigError } from '../core/errors.js';
 import { TAG_MASK } from '../core/key-hash.js';
 import { INDEX_NOT_FOUND, type KvIndex, type KvIndexStats } from '../kv/kv-index.js';
 
+/**
+ * Splits a chain for index growth: given the chain's newest address and the hash bit that
+ * separates the two new buckets, reports the newest address of the chain's records whose hash
+ * has that bit clear (`low`) and set (`high`), 0 when there is none. A chain that continues on
+ * the device before both are found gives its device address to the undetermined side (the chain
+ * is followed by key comparison, so an entry that names records of both buckets is still correct).
+ */
+export interface ChainSplitter {
+  splitChain(address: number, bit: number): void;
+  splitLow: number;
+  splitHigh: number;
+}
+
 export const BUCKET_WORDS = 16;
 export const ENTRIES_PER_BUCKET = 7;
 const LINK_WORD = 14;
@@ -28,6 +41,20 @@ export class MemHashIndex implements KvIndex {
   /** Bucket number of the next unused overflow bucket. */
   private overflowNext: number;
   private freeOverflow: number[] = [];
+  private entryCount = 0;
+  /** During growth: the table being migrated, and which of its buckets are done. */
+  private oldTable: Uint32Array | undefined;
+  private oldMask = 0;
+  private migrated: Uint8Array | undefined;
+  private migrateCursor = 0;
+  private migrateRemaining = 0;
+  private growth: Promise<void> | undefined;
+  private growthDone: (() => void) | undefined;
+  private growthStarted = 0;
+  splitter: ChainSplitter | undefined;
+  /** Doublings completed and time spent. */
+  growths = 0;
+  lastGrowthMs = 0;
 
   constructor(buckets: number) {
     if (!Number.isSafeInteger(buckets) || buckets < 1 || (buckets & (buckets - 1)) !== 0 || buckets > 2 ** 28) {
@@ -41,6 +68,7 @@ export class MemHashIndex implements KvIndex {
   }
 
   findEntry(hash: number, tag: number): number {
+    if (this.migrated !== undefined && this.migrated[hash & this.oldMask] === 0) this.migrateBucket(hash & this.oldMask);
     const t = this.table;
     let b = (hash & this.mask) * BUCKET_WORDS;
     for (;;) {
@@ -55,14 +83,21 @@ export class MemHashIndex implements KvIndex {
   }
 
   findOrCreateEntry(hash: number, tag: number): number {
+    if (this.oldTable !== undefined) this.migrateSlice(4);
     const found = this.findEntry(hash, tag);
     if (found >= 0) return found;
+    return this.createEntry(hash & this.mask, tag);
+  }
+
+  /** Claims an empty slot for `tag` in bucket `bucket` (or a new overflow bucket of it). */
+  private createEntry(bucket: number, tag: number, counted = true): number {
     let t = this.table;
-    let b = (hash & this.mask) * BUCKET_WORDS;
+    let b = bucket * BUCKET_WORDS;
     for (;;) {
       for (let w = b; w < b + LINK_WORD; w += 2) {
         if (t[w] === 0 && (t[w + 1]! & 0xffff) === 0) {
           t[w + 1] = tag << 16;
+          if (counted) this.entryCount++;
           return w;
         }
       }
@@ -73,6 +108,7 @@ export class MemHashIndex implements KvIndex {
         t[b + LINK_WORD] = fresh;
         const w = fresh * BUCKET_WORDS;
         t[w + 1] = tag << 16;
+        if (counted) this.entryCount++;
         return w;
       }
       b = next * BUCKET_WORDS;
@@ -101,6 +137,103 @@ export class MemHashIndex implements KvIndex {
   clearEntry(handle: number): void {
     this.table[handle] = 0;
     this.table[handle + 1] = 0;
+    this.entryCount--;
+  }
+
+  /** Entries in use per entry slot of the main buckets. */
+  get load(): number {
+    return this.entryCount / (this.buckets * ENTRIES_PER_BUCKET);
+  }
+
+  get growing(): boolean {
+    return this.growth !== undefined;
+  }
+
+  /**
+   * Doubles the table while operations continue: buckets migrate in slices between event-loop
+   * turns, and any bucket an operation touches first migrates on demand. Concurrent calls share
+   * one growth.
+   */
+  grow(): Promise<void> {
+    if (this.growth) return this.growth;
+    assert(this.splitter !== undefined, 'index growth needs a chain splitter');
+    if (this.buckets * 2 > 2 ** 28) throw new ConfigError('index.buckets', 'the index cannot grow beyond 2^28 buckets');
+    this.growthStarted = performance.now();
+    this.oldTable = this.table;
+    this.oldMask = this.buckets - 1;
+    this.migrated = new Uint8Array(this.buckets);
+    this.migrateCursor = 0;
+    this.migrateRemaining = this.buckets;
+    this.buckets *= 2;
+    this.mask = this.buckets - 1;
+    const overflow = Math.max(16, this.buckets >>> 4);
+    this.table = new Uint32Array((this.buckets + overflow) * BUCKET_WORDS);
+    this.overflowNext = this.buckets;
+    this.freeOverflow = [];
+    this.growth = new Promise<void>((resolve) => {
+      this.growthDone = resolve;
+    });
+    // Background slices while the event loop is idle; operations also migrate a few buckets each
+    // (findOrCreateEntry), so growth completes even under a workload that never yields.
+    const step = (): void => {
+      if (this.oldTable === undefined) return;
+      this.migrateSlice(8192);
+      if (this.oldTable !== undefined) setImmediate(step);
+    };
+    setImmediate(step);
+    return this.growth;
+  }
+
+  private finishGrowth(): void {
+    this.oldTable = undefined;
+    this.migrated = undefined;
+    this.growths++;
+    this.lastGrowthMs = performance.now() - this.growthStarted;
+    const done = this.growthDone;
+    this.growth = undefined;
+    this.growthDone = undefined;
+    done?.();
+  }
+
+  private migrateSlice(count: number): void {
+    const migrated = this.migrated!;
+    const oldBuckets = this.oldMask + 1;
+    while (count > 0 && this.migrateCursor < oldBuckets) {
+      if (migrated[this.migrateCursor] === 0) {
+        this.migrateBucket(this.migrateCursor);
+        count--;
+      }
+      this.migrateCursor++;
+    }
+    if (this.migrateRemaining === 0 && this.oldTable !== undefined) this.finishGrowth();
+  }
+
+  /** Moves the entries of old bucket b to new buckets b and b + oldBuckets. */
+  private migrateBucket(b: number): void {
+    const old = this.oldTable!;
+    const oldBuckets = this.oldMask + 1;
+    const splitter = this.splitter!;
+    this.migrated![b] = 1;
+    this.migrateRemaining--;
+    let w0 = b * BUCKET_WORDS;
+    for (;;) {
+      for (let w = w0; w < w0 + LINK_WORD; w += 2) {
+        const lo = old[w]!;
+        const hi = old[w + 1]!;
+        if (lo === 0 && (hi & 0xffff) === 0) continue;
+        const tag = (hi >>> 16) & TAG_MASK;
+        splitter.splitChain(lo + (hi & 0xffff) * TWO_POW_32, oldBuckets);
+        // Tags are unique within an old bucket, so each new bucket gets at most one entry per tag.
+        // The load counts chains: an entry whose chain is split conservatively into both buckets
+        // (it continues on the device) still counts once, so duplicates never trigger growth.
+        if (splitter.splitLow !== 0) this.setEntryAddress(this.createEntry(b, tag, false), splitter.splitLow);
+        if (splitter.splitHigh !== 0) this.setEntryAddress(this.createEntry(b + oldBuckets, tag, false), splitter.splitHigh);
+        if (splitter.splitLow === 0 && splitter.splitHigh === 0) this.entryCount--;
+      }
+      const next = old[w0 + LINK_WORD]!;
+      if (next === 0) break;
+      w0 = next * BUCKET_WORDS;
+    }
   }
 
   entryTag(handle: number): number {
@@ -142,6 +275,7 @@ export class MemHashIndex implements KvIndex {
     let entries = 0;
     this.forEachEntry(() => entries++);
     return {
+      chains: this.entryCount,
       kind: 'mem-hash-index',
       buckets: this.buckets,
       overflowBuckets: this.overflowNext - this.buckets - this.freeOverflow.length,

@@ -7,7 +7,7 @@
  * flush completes (backpressure). The async API continues pending operations; after every await
  * it re-checks the index entry, since other operations may have run meanwhile.
  */
-import { isReadCacheAddress } from '../core/address.js';
+import { READ_CACHE_BIT } from '../core/address.js';
 import { ClosedError, ConfigError, F2Error } from '../core/errors.js';
 import { hashKey, lastTag } from '../core/key-hash.js';
 import { componentLogger } from '../core/logger.js';
@@ -20,8 +20,12 @@ import {
   writeRecordHeader,
 } from '../core/record-layout.js';
 import type { StorageDevice } from '../devices/storage-device.js';
-import { MemHashIndex } from '../hot/mem-hash-index.js';
+import { MemHashIndex, type ChainSplitter } from '../hot/mem-hash-index.js';
+import { ReadCache, type ReadCacheStats } from '../hot/read-cache.js';
 import { HybridLog, type DeviceRecord, type HybridLogStats } from '../log/hybrid-log.js';
+import { scanLog, type ScanRecord } from '../log/log-scanner.js';
+import { AutoCompactor } from './auto-compactor.js';
+import { compactionBoundary, compactLog, type CompactionMode, type CompactionResult } from './compaction.js';
 import { INDEX_NOT_FOUND, INDEX_PENDING, type KvIndex, type KvIndexStats } from './kv-index.js';
 import { resolveOptions, type FasterKvOptions, type ResolvedOptions } from './options.js';
 import { Session } from './session.js';
@@ -57,16 +61,33 @@ export interface OperationStats {
 
 export interface FasterKvStats {
   operations: OperationStats;
-  index: KvIndexStats;
+  index: KvIndexStats & { load?: number; growths?: number; lastGrowthMs?: number };
+  readCache: ReadCacheStats | undefined;
+  compaction: { passes: number; recordsCopied: number; bytesReclaimed: number };
   log: HybridLogStats;
   device: ReturnType<StorageDevice['stats']> & { name: string };
   sessions: number;
 }
 
-export class FasterKv<I extends KvIndex = KvIndex> {
+export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   readonly index: I;
   readonly hlog: HybridLog;
   readonly options: ResolvedOptions;
+  readonly readCache: ReadCache | undefined;
+  /** Set by splitChain (index growth). */
+  splitLow = 0;
+  splitHigh = 0;
+  /**
+   * Lowest address that log truncation must keep (a durable checkpoint may need the log above it).
+   * Compaction copies records below it but does not move begin past it.
+   */
+  truncationLimit: () => number = () => Number.MAX_SAFE_INTEGER;
+  readonly compactionStats = { passes: 0, recordsCopied: 0, bytesReclaimed: 0 };
+  private autoCompactor: AutoCompactor | undefined;
+  private appendsSinceGrowthCheck = 0;
+  /** True while compaction appends its copies (they are exempt from the log-size backpressure). */
+  private compactionAppend = false;
+  private compacting: Promise<CompactionResult> | undefined;
   /** Address where the last PENDING_IO operation must continue on the device. */
   pendingAddress = 0;
   /** Entry address seen by the last operation (to detect concurrent changes after an await). */
@@ -88,6 +109,20 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     this.index = index;
     this.hlog = hlog;
     this.options = options;
+    if (options.readCache.enabled) {
+      const rc = new ReadCache(options.readCache.memorySize, options.readCache.pageSize);
+      rc.unlink = (address, key, keyLength, previous) => {
+        const handle = this.index.findEntry(hashKey(key, keyLength), lastTag());
+        if (handle >= 0 && this.index.entryAddress(handle) === address) this.index.setEntryAddress(handle, previous);
+      };
+      rc.relink = (from, to, key, keyLength) => {
+        const handle = this.index.findEntry(hashKey(key, keyLength), lastTag());
+        if (handle >= 0 && this.index.entryAddress(handle) === from) this.index.setEntryAddress(handle, to);
+      };
+      this.readCache = rc;
+    }
+    if (index instanceof MemHashIndex) index.splitter = this;
+    if (options.compaction.enabled) this.autoCompactor = new AutoCompactor(this, options.compaction);
   }
 
   /** Opens a hot-tier store: a MemHashIndex over a HybridLog on the configured device. */
@@ -147,12 +182,20 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     const hlog = this.hlog;
     let address = this.index.entryAddress(handle);
     this.pendingEntryAddress = address;
+    if (address >= READ_CACHE_BIT) {
+      const rc = this.readCache!;
+      if (rc.keyEquals(address, key, length)) {
+        rc.hits++;
+        rc.markRead(address);
+        return address;
+      }
+      address = rc.previous(address);
+    }
     const begin = hlog.beginAddress;
     const low = hlog.headAddress > begin ? hlog.headAddress : begin;
     const pageSize = hlog.pageSize;
     const frameCount = hlog.frameCount;
     while (address >= low) {
-      if (isReadCacheAddress(address)) return this.readCacheUnsupported();
       const page = Math.floor(address / pageSize);
       const f = page % frameCount;
       const offset = address - page * pageSize;
@@ -165,8 +208,14 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     return PENDING_IO;
   }
 
+  /** The main-log start of the chain behind an entry (skipping a read-cache copy in front). */
+  chainStart(entryAddress: number): number {
+    return entryAddress >= READ_CACHE_BIT ? this.readCache!.previous(entryAddress) : entryAddress;
+  }
+
   /** Copies the value of the in-memory record at `address` into a new array (undefined for a tombstone). */
   valueAt(address: number): Uint8Array | undefined {
+    if (address >= READ_CACHE_BIT) return this.readCache!.valueAt(address);
     const hlog = this.hlog;
     const page = Math.floor(address / hlog.pageSize);
     const f = page % hlog.frameCount;
@@ -180,6 +229,7 @@ export class FasterKv<I extends KvIndex = KvIndex> {
 
   /** Copies the value at `address` into `out`; returns its length, or NOT_FOUND for a tombstone. */
   valueInto(address: number, out: Uint8Array): number {
+    if (address >= READ_CACHE_BIT) return this.readCache!.valueInto(address, out);
     const hlog = this.hlog;
     const page = Math.floor(address / hlog.pageSize);
     const f = page % hlog.frameCount;
@@ -203,14 +253,14 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     const handle = this.index.findOrCreateEntry(hash, lastTag());
     if (handle === INDEX_PENDING) return this.indexPending();
     const hlog = this.hlog;
-    const entryAddress = this.index.entryAddress(handle);
+    let entryAddress = this.index.entryAddress(handle);
+    if (entryAddress >= READ_CACHE_BIT) entryAddress = this.readCache!.previous(entryAddress);
     let address = entryAddress;
     const readOnly = hlog.readOnlyAddress;
     const pageSize = hlog.pageSize;
     const frameCount = hlog.frameCount;
     const valueLength = value.length;
     while (address >= readOnly) {
-      if (isReadCacheAddress(address)) return this.readCacheUnsupported();
       const page = Math.floor(address / pageSize);
       const f = page % frameCount;
       const offset = address - page * pageSize;
@@ -235,8 +285,9 @@ export class FasterKv<I extends KvIndex = KvIndex> {
   }
 
   /**
-   * Appends a record at the tail and points the index entry at it. Returns OK or PENDING_ROOM.
-   * `value` may be undefined for a tombstone.
+   * Appends a record at the tail and points the index entry at it (unlinking a read-cache copy
+   * that stood in front of the chain). `previous` is the chain's main-log start. Returns OK or
+   * PENDING_ROOM. `value` may be undefined for a tombstone.
    */
   appendRecord(
     handle: number,
@@ -249,6 +300,10 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     const valueLength = value === undefined ? 0 : value.length;
     const size = alignRecordSize(keyLength, valueLength);
     const hlog = this.hlog;
+    if (this.autoCompactor !== undefined && !this.compactionAppend && this.autoCompactor.shouldThrottle()) {
+      this.opStats.pendingRoomWaits++;
+      return PENDING_ROOM;
+    }
     const address = hlog.allocate(size);
     if (address === 0) {
       this.opStats.pendingRoomWaits++;
@@ -270,8 +325,12 @@ export class FasterKv<I extends KvIndex = KvIndex> {
       if (valueLength <= 16) for (let i = 0; i < valueLength; i++) u8[p + i] = value[i]!;
       else u8.set(value, p);
     }
+    const replaced = this.index.entryAddress(handle);
+    if (replaced >= READ_CACHE_BIT) this.readCache!.invalidate(replaced);
     this.index.setEntryAddress(handle, address);
     this.opStats.appends++;
+    this.autoCompactor?.onAppend();
+    if ((++this.appendsSinceGrowthCheck & 1023) === 0) this.maybeGrowIndex();
     return OK;
   }
 
@@ -284,15 +343,25 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     const handle = this.index.findOrCreateEntry(hash, lastTag());
     if (handle === INDEX_PENDING) return this.indexPending();
     const hlog = this.hlog;
-    const entryAddress = this.index.entryAddress(handle);
+    let entryAddress = this.index.entryAddress(handle);
     this.pendingEntryAddress = entryAddress;
+    if (entryAddress >= READ_CACHE_BIT) {
+      const rc = this.readCache!;
+      const cached = entryAddress;
+      entryAddress = rc.previous(cached);
+      if (rc.keyEquals(cached, key, keyLength)) {
+        rc.hits++;
+        const next = checkValue(fn(rc.valueAt(cached)));
+        this.lastRmwValue = next;
+        return this.appendRecord(handle, entryAddress, key, keyLength, next, 0);
+      }
+    }
     let address = entryAddress;
     const begin = hlog.beginAddress;
     const low = hlog.headAddress > begin ? hlog.headAddress : begin;
     const pageSize = hlog.pageSize;
     const frameCount = hlog.frameCount;
     while (address >= low) {
-      if (isReadCacheAddress(address)) return this.readCacheUnsupported();
       const page = Math.floor(address / pageSize);
       const f = page % frameCount;
       const offset = address - page * pageSize;
@@ -332,13 +401,12 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     if (handle === INDEX_PENDING) return this.indexPending();
     if (handle === INDEX_NOT_FOUND) return OK;
     const hlog = this.hlog;
-    const entryAddress = this.index.entryAddress(handle);
+    const entryAddress = this.chainStart(this.index.entryAddress(handle));
     let address = entryAddress;
     const readOnly = hlog.readOnlyAddress;
     const pageSize = hlog.pageSize;
     const frameCount = hlog.frameCount;
     while (address >= readOnly) {
-      if (isReadCacheAddress(address)) return this.readCacheUnsupported();
       const page = Math.floor(address / pageSize);
       const f = page % frameCount;
       const offset = address - page * pageSize;
@@ -352,7 +420,7 @@ export class FasterKv<I extends KvIndex = KvIndex> {
       }
       address = recordPrevious(u32, w);
     }
-    if (entryAddress < hlog.beginAddress) {
+    if (entryAddress < hlog.beginAddress && this.index.entryAddress(handle) < READ_CACHE_BIT) {
       // The whole chain was truncated away: nothing to shadow.
       return OK;
     }
@@ -371,7 +439,198 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     if (entryAddress !== seenEntry) return CHANGED;
     const next = checkValue(fn(old));
     this.lastRmwValue = next;
-    return this.appendRecord(handle, entryAddress, key, keyLength, next, 0);
+    return this.appendRecord(handle, this.chainStart(entryAddress), key, keyLength, next, 0);
+  }
+
+  /**
+   * Copies a record read from the device into the read cache, in front of its chain, if the
+   * chain has not changed since `seenEntry` and has no cached copy yet.
+   */
+  cacheDeviceRecord(key: Uint8Array, keyLength: number, record: DeviceRecord | undefined, seenEntry: number): void {
+    const rc = this.readCache;
+    if (rc === undefined) return;
+    rc.misses++;
+    if (record === undefined || seenEntry >= READ_CACHE_BIT) return;
+    const handle = this.index.findEntry(hashKey(key, keyLength), lastTag());
+    if (handle < 0 || this.index.entryAddress(handle) !== seenEntry) return;
+    const u32 = record.u32;
+    const flags = u32[1]! & FLAG_TOMBSTONE;
+    const valueStart = RECORD_HEADER_BYTES + keyLength;
+    const value = flags !== 0 ? undefined : record.u8.subarray(valueStart, valueStart + u32[3]!);
+    const cached = rc.insert(key, keyLength, value, seenEntry, flags);
+    // Inserting may have evicted read-cache pages and changed entries: re-check before linking.
+    if (cached !== 0 && this.index.entryAddress(handle) === seenEntry) this.index.setEntryAddress(handle, cached);
+  }
+
+  /**
+   * Conditional insert: appends (key, value) — a tombstone when value is undefined — only if no
+   * record of the key exists above `sinceAddress` (following the chain onto the device when
+   * needed). Returns true when inserted, false when a newer version exists. The liveness test of
+   * compaction and of cross-tier RMW.
+   */
+  async conditionalInsert(key: Uint8Array, value: Uint8Array | undefined, sinceAddress: number): Promise<boolean> {
+    const keyLength = key.length;
+    for (;;) {
+      const hash = hashKey(key, keyLength);
+      let handle = this.index.findOrCreateEntry(hash, lastTag());
+      if (handle === INDEX_PENDING) handle = await this.index.findOrCreateEntryAsync(hash, lastTag());
+      const seen = this.index.entryAddress(handle);
+      const hlog = this.hlog;
+      let address = this.chainStart(seen);
+      const begin = hlog.beginAddress;
+      const low = Math.max(hlog.headAddress, begin, sinceAddress + 1);
+      while (address >= low) {
+        const page = Math.floor(address / hlog.pageSize);
+        const f = page % hlog.frameCount;
+        const offset = address - page * hlog.pageSize;
+        const u32 = hlog.frames32[f]!;
+        if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, keyLength)) return false;
+        address = recordPrevious(u32, offset >>> 2);
+      }
+      if (address > sinceAddress && address >= begin) {
+        // The chain continues on the device above sinceAddress: look there, then re-validate.
+        let newer = false;
+        while (address > sinceAddress && address >= hlog.beginAddress) {
+          const record = await hlog.readRecord(address);
+          if (recordKeyEquals(record.u8, record.u32, 0, key, keyLength)) {
+            newer = true;
+            break;
+          }
+          address = recordPrevious(record.u32, 0);
+        }
+        if (newer) return false;
+        const again = this.index.findEntry(hashKey(key, keyLength), lastTag());
+        if (again < 0 || this.index.entryAddress(again) !== seen) {
+          this.opStats.retries++;
+          continue;
+        }
+        handle = again;
+      }
+      this.compactionAppend = true;
+      let r: number;
+      try {
+        r = this.appendRecord(handle, this.chainStart(seen), key, keyLength, value, value === undefined ? FLAG_TOMBSTONE : 0);
+      } finally {
+        this.compactionAppend = false;
+      }
+      if (r === OK) return true;
+      await this.hlog.waitForRoom();
+      this.opStats.retries++;
+    }
+  }
+
+  /**
+   * Address of the newest record of `key` (in memory or on the device), or 0 if there is none.
+   * Read-cache copies are not counted: the address is always a main-log address.
+   */
+  async latestAddress(key: Uint8Array): Promise<number> {
+    const keyLength = key.length;
+    const handle = this.index.findEntry(hashKey(key, keyLength), lastTag());
+    if (handle < 0) return 0;
+    const hlog = this.hlog;
+    let address = this.chainStart(this.index.entryAddress(handle));
+    const low = Math.max(hlog.headAddress, hlog.beginAddress);
+    while (address >= low) {
+      const page = Math.floor(address / hlog.pageSize);
+      const f = page % hlog.frameCount;
+      const offset = address - page * hlog.pageSize;
+      const u32 = hlog.frames32[f]!;
+      if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, keyLength)) return address;
+      address = recordPrevious(u32, offset >>> 2);
+    }
+    const record = address >= hlog.beginAddress ? await this.findOnDevice(key, keyLength, address) : undefined;
+    return record ? record.address : 0;
+  }
+
+  /**
+   * Iterates over the records of [from, to) (default: the whole log) in address order. With
+   * liveOnly, yields only the newest version of each key, and no tombstones.
+   */
+  async *scan(options: { from?: number; to?: number; liveOnly?: boolean } = {}): AsyncGenerator<ScanRecord> {
+    this.throwIfClosed();
+    const from = options.from ?? this.hlog.beginAddress;
+    const to = options.to ?? this.hlog.tailAddress;
+    for await (const record of scanLog(this.hlog, from, to)) {
+      if (options.liveOnly) {
+        if (record.tombstone) continue;
+        if ((await this.latestAddress(record.key)) !== record.address) continue;
+      }
+      yield record;
+    }
+  }
+
+  /**
+   * Compacts [begin, untilAddress): copies every live record to the tail (conditional insert),
+   * drops what is shadowed (and tombstones with nothing older left), then moves begin and frees
+   * the device space. untilAddress must lie in (begin, readOnly].
+   */
+  compact(untilAddress: number, options: { mode?: CompactionMode; keepTombstones?: boolean } = {}): Promise<CompactionResult> {
+    try {
+      this.throwIfClosed();
+      compactionBoundary(this, untilAddress);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const mode = options.mode ?? this.options.compaction.mode;
+    const previous = this.compacting;
+    const run = async (): Promise<CompactionResult> => {
+      // Passes run one at a time; a range that an earlier pass already covered is a no-op.
+      if (previous) await previous.catch(() => undefined);
+      return compactLog(this, untilAddress, mode, options.keepTombstones ?? false);
+    };
+    const p = this.track(run);
+    this.compacting = p;
+    return p.finally(() => {
+      if (this.compacting === p) this.compacting = undefined;
+    });
+  }
+
+  /** Doubles the hash index while operations continue (see MemHashIndex.grow). */
+  async growIndex(): Promise<void> {
+    this.throwIfClosed();
+    if (!(this.index instanceof MemHashIndex)) throw new F2Error('UNSUPPORTED', 'this index does not grow');
+    await this.track(() => (this.index as unknown as MemHashIndex).grow());
+  }
+
+  /** ChainSplitter for index growth. */
+  splitChain(address: number, bit: number): void {
+    if (address >= READ_CACHE_BIT) {
+      // Drop the cached copy: the chain it fronts is being split.
+      this.readCache!.invalidate(address);
+      address = this.readCache!.previous(address);
+    }
+    const hlog = this.hlog;
+    let lowSide = 0;
+    let highSide = 0;
+    const begin = hlog.beginAddress;
+    const low = Math.max(hlog.headAddress, begin);
+    while (address >= low && (lowSide === 0 || highSide === 0)) {
+      const page = Math.floor(address / hlog.pageSize);
+      const f = page % hlog.frameCount;
+      const offset = address - page * hlog.pageSize;
+      const u32 = hlog.frames32[f]!;
+      const w = offset >>> 2;
+      const h = hashKey(hlog.frames8[f]!.subarray(offset + RECORD_HEADER_BYTES), u32[w + 2]!);
+      if ((h & bit) === 0) {
+        if (lowSide === 0) lowSide = address;
+      } else if (highSide === 0) highSide = address;
+      address = recordPrevious(u32, w);
+    }
+    if (address >= begin && address > 0) {
+      if (lowSide === 0) lowSide = address;
+      if (highSide === 0) highSide = address;
+    }
+    this.splitLow = lowSide;
+    this.splitHigh = highSide;
+  }
+
+  /** Starts automatic index growth when the load passes index.maxLoad. */
+  maybeGrowIndex(): void {
+    const index = this.index;
+    if (!this.options.index.autoGrow || !(index instanceof MemHashIndex) || index.growing || this.closed) return;
+    if (index.load > this.options.index.maxLoad) {
+      index.grow().catch((err: unknown) => this.log.error({ err }, 'automatic index growth failed'));
+    }
   }
 
   // ---------------------------------------------------------------- asynchronous continuations
@@ -415,7 +674,9 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     }
   }
 
+  /** Resolves when an operation that returned PENDING_ROOM may retry. */
   waitForRoom(): Promise<void> {
+    if (this.autoCompactor?.shouldThrottle()) return this.autoCompactor.whenPassDone();
     return this.hlog.waitForRoom();
   }
 
@@ -423,16 +684,17 @@ export class FasterKv<I extends KvIndex = KvIndex> {
     throw new F2Error('INDEX_PENDING', 'this index answers asynchronously; use the async API');
   }
 
-  private readCacheUnsupported(): number {
-    throw new F2Error('READ_CACHE', 'read-cache address found in an index without a read cache');
-  }
 
   // ---------------------------------------------------------------- lifecycle
 
   stats(): FasterKvStats {
+    const index = this.index;
+    const extra = index instanceof MemHashIndex ? { load: index.load, growths: index.growths, lastGrowthMs: index.lastGrowthMs } : {};
     return {
       operations: { ...this.opStats },
-      index: this.index.stats(),
+      index: { ...index.stats(), ...extra },
+      readCache: this.readCache?.stats(),
+      compaction: { ...this.compactionStats },
       log: this.hlog.stats(),
       device: { name: this.hlog.device.name, ...this.hlog.device.stats() },
       sessions: this.sessions.size,
@@ -443,6 +705,7 @@ export class FasterKv<I extends KvIndex = KvIndex> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.autoCompactor?.stop();
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.hlog.close();
     await this.hlog.device.close();

@@ -15,6 +15,8 @@ export interface KvIndexStats {
   buckets: number;
   overflowBuckets: number;
   entries: number;
+  /** Distinct chains (an entry split conservatively into two buckets counts once); drives growth. */
+  chains?: number;
   bytes: number;
 }
 

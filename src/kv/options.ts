@@ -9,6 +9,34 @@ import type { StorageDevice } from '../devices/storage-device.js';
 export interface IndexOptions {
   /** Hash buckets (power of two); each holds 7 entries in 64 bytes. */
   buckets?: number;
+  /** Grow (double) the index automatically when entries / slots exceeds maxLoad (default true). */
+  autoGrow?: boolean;
+  /** Load factor that triggers automatic growth (default 0.75). */
+  maxLoad?: number;
+}
+
+export interface ReadCacheOptions {
+  /** Enable the read cache (default true when the section is given). */
+  enabled?: boolean;
+  /** Bytes of read-cache pages (at most log.memorySize). */
+  memorySize?: number | string;
+  /** Page size of the read cache (default: log.pageSize, at most memorySize / 4). */
+  pageSize?: number | string;
+}
+
+export interface CompactionOptions {
+  /** Run compaction automatically in the background (default false). */
+  enabled?: boolean;
+  /** Log size budget (tail - begin) in bytes; compaction triggers at triggerFraction of it. */
+  maxLogSize?: number | string;
+  /** Fraction of maxLogSize at which a pass starts (default 0.8). */
+  triggerFraction?: number;
+  /** Fraction of the log (from begin) that one pass compacts (default 0.2). */
+  compactFraction?: number;
+  /** Upper bound of bytes compacted in one pass (default: no bound). */
+  maxBytesPerPass?: number | string;
+  /** 'lookup' (conditional insert per record) or 'scan' (dedupe the range first). Default 'lookup'. */
+  mode?: 'lookup' | 'scan';
 }
 
 export interface LogOptions {
@@ -25,10 +53,21 @@ export interface LogOptions {
 export interface FasterKvOptions {
   index?: IndexOptions;
   log?: LogOptions;
+  readCache?: ReadCacheOptions;
+  compaction?: CompactionOptions;
 }
 
 export interface ResolvedOptions {
-  index: { buckets: number };
+  index: { buckets: number; autoGrow: boolean; maxLoad: number };
+  readCache: { enabled: boolean; memorySize: number; pageSize: number };
+  compaction: {
+    enabled: boolean;
+    maxLogSize: number;
+    triggerFraction: number;
+    compactFraction: number;
+    maxBytesPerPass: number;
+    mode: 'lookup' | 'scan';
+  };
   log: {
     device: string | StorageDevice;
     memorySize: number;
@@ -44,7 +83,9 @@ export const DEFAULT_MEMORY_LOG_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_DEVICE_LOG_MEMORY = 256 * 1024 * 1024;
 
 const KNOWN: Record<string, readonly string[]> = {
-  '': ['index', 'log', 'readCache', 'compaction', 'checkpoint', 'recover'],
+  '': ['index', 'log', 'readCache', 'compaction'],
+  readCache: ['enabled', 'memorySize', 'pageSize'],
+  compaction: ['enabled', 'maxLogSize', 'triggerFraction', 'compactFraction', 'maxBytesPerPass', 'mode'],
   index: ['buckets', 'maxLoad', 'autoGrow'],
   log: ['device', 'memorySize', 'pageSize', 'mutableFraction', 'segmentSize'],
 };
@@ -101,8 +142,54 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
   if (segmentSize < pageSize || segmentSize % pageSize !== 0) {
     throw new ConfigError('log.segmentSize', `must be a multiple of log.pageSize (${pageSize}), got ${segmentSize}`);
   }
+  const autoGrow = index['autoGrow'] ?? true;
+  if (typeof autoGrow !== 'boolean') throw new ConfigError('index.autoGrow', 'must be true or false');
+  const maxLoad = fraction('index.maxLoad', index['maxLoad'] ?? 0.75);
+
+  const rc = section(options, 'readCache');
+  const rcGiven = (options as Record<string, unknown>)['readCache'] !== undefined;
+  const rcEnabled = rc['enabled'] ?? rcGiven;
+  if (typeof rcEnabled !== 'boolean') throw new ConfigError('readCache.enabled', 'must be true or false');
+  const rcMemory = parseSize('readCache.memorySize', rc['memorySize'] ?? Math.min(memorySize, 64 * 1024 * 1024));
+  if (rcEnabled && rcMemory > memorySize) {
+    throw new ConfigError('readCache.memorySize', `must not exceed log.memorySize (${memorySize} bytes), got ${rcMemory}`);
+  }
+  const rcPage = parseSize('readCache.pageSize', rc['pageSize'] ?? Math.min(pageSize, floorPowerOfTwo(Math.max(512, rcMemory / 4))));
+  if (!isPowerOfTwo(rcPage) || rcPage < 512) throw new ConfigError('readCache.pageSize', `must be a power of two of at least 512 bytes, got ${rcPage}`);
+  if (rcEnabled && rcMemory < 3 * rcPage) {
+    throw new ConfigError('readCache.memorySize', `must hold at least three read-cache pages (${3 * rcPage} bytes), got ${rcMemory}`);
+  }
+
+  const c = section(options, 'compaction');
+  const cEnabled = c['enabled'] ?? false;
+  if (typeof cEnabled !== 'boolean') throw new ConfigError('compaction.enabled', 'must be true or false');
+  const maxLogSize = parseSize('compaction.maxLogSize', c['maxLogSize'] ?? memorySize * 4);
+  if (cEnabled && maxLogSize < 4 * pageSize) {
+    throw new ConfigError('compaction.maxLogSize', `must be at least four pages (${4 * pageSize} bytes), got ${maxLogSize}`);
+  }
+  const mode = c['mode'] ?? 'lookup';
+  if (mode !== 'lookup' && mode !== 'scan') throw new ConfigError('compaction.mode', `must be "lookup" or "scan", got ${String(mode)}`);
+
   return {
-    index: { buckets },
+    index: { buckets, autoGrow, maxLoad },
+    readCache: { enabled: rcEnabled, memorySize: rcMemory, pageSize: rcPage },
+    compaction: {
+      enabled: cEnabled,
+      maxLogSize,
+      triggerFraction: fraction('compaction.triggerFraction', c['triggerFraction'] ?? 0.8),
+      compactFraction: fraction('compaction.compactFraction', c['compactFraction'] ?? 0.2),
+      maxBytesPerPass: parseSize('compaction.maxBytesPerPass', c['maxBytesPerPass'] ?? Number.MAX_SAFE_INTEGER),
+      mode,
+    },
     log: { device: device as string | StorageDevice, memorySize, pageSize, mutableFraction, segmentSize },
   };
+}
+
+function fraction(option: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new ConfigError(option, `must be a number in (0, 1], got ${String(v)}`);
+  return v;
+}
+
+function floorPowerOfTwo(n: number): number {
+  return 2 ** Math.floor(Math.log2(n));
 }

@@ -104,20 +104,24 @@ export class Session {
     if (address > 0) return store.valueAt(address);
     if (address === NOT_FOUND) return undefined;
     const copy = k.slice();
-    return store.track(() => this.readPending(copy, store.pendingAddress));
+    return store.track(() => this.readPending(copy, store.pendingAddress, store.pendingEntryAddress));
   }
 
-  private async readPending(key: Uint8Array, address: number): Promise<Uint8Array | undefined> {
+  private async readPending(key: Uint8Array, address: number, seenEntry: number): Promise<Uint8Array | undefined> {
     const store = this.store;
     for (;;) {
       const record = await store.findOnDevice(key, key.length, address);
-      if (record !== null) return record === undefined ? undefined : deviceValue(record);
+      if (record !== null) {
+        store.cacheDeviceRecord(key, key.length, record, seenEntry);
+        return record === undefined ? undefined : deviceValue(record);
+      }
       // The log was truncated under the read: start again from the index.
       store.opStats.retries++;
       const again = store.findInMemory(key, key.length);
       if (again > 0) return store.valueAt(again);
       if (again === NOT_FOUND) return undefined;
       address = store.pendingAddress;
+      seenEntry = store.pendingEntryAddress;
     }
   }
 

@@ -314,6 +314,10 @@ export class HybridLog {
   /** Resolves when an allocation that returned 0 may succeed. Throws if a flush failed. */
   waitForRoom(): Promise<void> {
     this.throwIfFlushFailed();
+    if (this.inFlightFlushes.size === 0 && this.epoch.pendingActions === 0) {
+      // Nothing to wait for: the condition that refused the allocation has passed; retry soon.
+      return new Promise((resolve) => setImmediate(resolve));
+    }
     return new Promise((resolve) => {
       this.roomWaiters.push(resolve);
     });

@@ -2,7 +2,7 @@
  * Model-based test: a long random mix of operations against the store and a Map oracle, with
  * tiny pages and a tiny memory budget so that flush, eviction, backpressure and pending reads run
  * all the time. Operations run in concurrent batches on distinct keys, so the async paths
- * interleave. Prints its seed; replay with F2KV_SEED=<seed>. F2KV_ORACLE_OPS sets the length.
+ * interleave, and compaction, index growth and read-cache churn run in between. Prints its seed; replay with F2KV_SEED=<seed>. F2KV_ORACLE_OPS sets the length.
  */
 import { describe, expect, it } from 'vitest';
 import { FasterKv, PENDING } from '../../src/index.js';
@@ -36,9 +36,30 @@ describe('randomized oracle test', () => {
     const seed = testSeed('oracle');
     const rng = makeRng(seed);
     const store = await FasterKv.open({
-      index: { buckets: 256 },
+      index: { buckets: 64 },
       log: { device: new RamDevice(1), pageSize: 4096, memorySize: 6 * 4096, mutableFraction: 0.5 },
+      readCache: { memorySize: 4 * 4096, pageSize: 4096 },
     });
+    // Background maintenance interleaved with the operations: compaction (both modes), index
+    // growth, and the read cache's own churn (it is far smaller than the working set).
+    const maintenance: Promise<unknown>[] = [];
+    let compactions = 0;
+    let growths = 0;
+    const maintain = (): void => {
+      const hlog = store.hlog;
+      const dice = rng();
+      if (dice < 0.8) {
+        const pages = Math.floor((hlog.readOnlyAddress - hlog.beginAddress) / hlog.pageSize);
+        if (pages < 2) return;
+        const until = (hlog.pageOf(hlog.beginAddress) + 1 + Math.floor(rng() * pages)) * hlog.pageSize;
+        if (until > hlog.readOnlyAddress || until <= hlog.beginAddress) return;
+        compactions++;
+        maintenance.push(store.compact(until, { mode: rng() < 0.5 ? 'lookup' : 'scan' }));
+      } else if (store.stats().index.buckets < 4096) {
+        growths++;
+        maintenance.push(store.growIndex());
+      }
+    };
     const s: Session = store.startSession();
     const keySpace = 20_000;
     const keys: Uint8Array[] = [];
@@ -91,8 +112,10 @@ describe('randomized oracle test', () => {
           work.push(s.delete(key));
         }
       }
+      if (rng() < 0.002) maintain();
       await Promise.all(work);
     }
+    await Promise.all(maintenance);
     // Final sweep: every key agrees with the oracle.
     for (let ki = 0; ki < keySpace; ki++) {
       expect(hex(await s.read(keys[ki]!)), `final key#${ki} seed ${seed}`).toBe(hex(oracle.get(ki)));
@@ -101,8 +124,14 @@ describe('randomized oracle test', () => {
     store.hlog.checkInvariants();
     console.log(
       `[oracle] ops=${OPS} live=${oracle.size} pendingReads=${st.operations.pendingReads} syncPending=${syncPending} ` +
-        `roomWaits=${st.operations.pendingRoomWaits} evicted=${st.log.pagesEvicted} flushed=${st.log.pagesFlushed} retries=${st.operations.retries}`,
+        `roomWaits=${st.operations.pendingRoomWaits} evicted=${st.log.pagesEvicted} flushed=${st.log.pagesFlushed} retries=${st.operations.retries} ` +
+        `compactions=${compactions} copied=${st.compaction.recordsCopied} reclaimed=${st.compaction.bytesReclaimed} growths=${growths}/${st.index.growths} ` +
+        `buckets=${st.index.buckets} rcHits=${st.readCache!.hits} rcMisses=${st.readCache!.misses} rcEvicted=${st.readCache!.evicted} secondChance=${st.readCache!.secondChance}`,
     );
+    expect(st.compaction.bytesReclaimed).toBeGreaterThan(0);
+    expect(st.index.growths).toBeGreaterThan(0);
+    expect(st.readCache!.hits).toBeGreaterThan(0);
+    expect(st.readCache!.evicted).toBeGreaterThan(0);
     expect(st.operations.pendingReads).toBeGreaterThan(1000);
     expect(st.log.pagesEvicted).toBeGreaterThan(100);
     await store.close();
