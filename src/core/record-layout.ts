@@ -26,6 +26,8 @@ export const FLAG_INVALID = 1 << 17;
 export const FLAG_IN_COLD = 1 << 18;
 /** Filler at a page's end: the rest of the page holds no records. */
 export const FLAG_FILLER = 1 << 19;
+/** Parity of the checkpoint version of the operation that wrote the record (CPR). */
+export const FLAG_VERSION_ODD = 1 << 21;
 
 export function alignRecordSize(keyLength: number, valueLength: number): number {
   return (RECORD_HEADER_BYTES + keyLength + valueLength + 7) & ~7;

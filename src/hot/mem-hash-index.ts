@@ -12,7 +12,8 @@
  * linked through each record's previous address; the entry names the newest.
  */
 import { TWO_POW_32 } from '../core/address.js';
-import { assert, ConfigError } from '../core/errors.js';
+import { crc32c } from '../core/checksum.js';
+import { assert, ConfigError, CorruptionError } from '../core/errors.js';
 import { TAG_MASK } from '../core/key-hash.js';
 import { INDEX_NOT_FOUND, type KvIndex, type KvIndexStats } from '../kv/kv-index.js';
 
@@ -30,6 +31,7 @@ export interface ChainSplitter {
 }
 
 export const BUCKET_WORDS = 16;
+const SNAPSHOT_MAGIC = 0x58493246; // "F2IX"
 export const ENTRIES_PER_BUCKET = 7;
 const LINK_WORD = 14;
 
@@ -253,6 +255,66 @@ export class MemHashIndex implements KvIndex {
         w0 = next * BUCKET_WORDS;
       }
     }
+  }
+
+  /** Completes a growth in progress synchronously (before a checkpoint snapshot). */
+  finishGrowthNow(): void {
+    if (this.oldTable !== undefined) this.migrateSlice(Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Serializes the table: a 24-byte header (magic, format, buckets, overflow buckets in use,
+   * chains), the used part of the table, and a CRC-32C trailer. `resolve` maps each entry's
+   * address to the one to persist (read-cache copies are replaced by their main-log address).
+   */
+  snapshot(resolve: (address: number) => number): Uint8Array {
+    this.finishGrowthNow();
+    const words = this.overflowNext * BUCKET_WORDS;
+    const out = new Uint8Array(24 + words * 4 + 4);
+    const header = new DataView(out.buffer);
+    header.setUint32(0, SNAPSHOT_MAGIC, true);
+    header.setUint32(4, 1, true);
+    header.setUint32(8, this.buckets, true);
+    header.setUint32(12, this.overflowNext, true);
+    header.setUint32(16, this.entryCount, true);
+    const table = new Uint32Array(out.buffer, 24, words);
+    table.set(this.table.subarray(0, words));
+    for (let w = 0; w < words; w += 2) {
+      if ((w & (BUCKET_WORDS - 1)) === LINK_WORD) continue;
+      const address = table[w]! + (table[w + 1]! & 0xffff) * TWO_POW_32;
+      if (address === 0) continue;
+      const resolved = resolve(address);
+      if (resolved !== address) {
+        table[w] = resolved % TWO_POW_32;
+        table[w + 1] = (table[w + 1]! & 0xffff0000) | (Math.floor(resolved / TWO_POW_32) & 0xffff);
+      }
+    }
+    header.setUint32(out.length - 4, crc32c(out, 0, out.length - 4), true);
+    return out;
+  }
+
+  /** Rebuilds an index from snapshot(); throws CorruptionError naming `source` on damage. */
+  static fromSnapshot(bytes: Uint8Array, source: string): MemHashIndex {
+    const fail = (why: string): never => {
+      throw new CorruptionError(`index snapshot ${source} ${why}`, source);
+    };
+    if (bytes.length < 28 || bytes.length % 4 !== 0) fail(`has an invalid length ${bytes.length} (truncated?)`);
+    const aligned = new Uint8Array(bytes.length);
+    aligned.set(bytes);
+    const view = new DataView(aligned.buffer);
+    if (view.getUint32(aligned.length - 4, true) !== crc32c(aligned, 0, aligned.length - 4)) fail('failed its checksum');
+    if (view.getUint32(0, true) !== SNAPSHOT_MAGIC) fail('is not an f2kv index snapshot');
+    const buckets = view.getUint32(8, true);
+    const overflowNext = view.getUint32(12, true);
+    const words = overflowNext * BUCKET_WORDS;
+    if (24 + words * 4 + 4 !== aligned.length || overflowNext < buckets) fail('has inconsistent sizes');
+    const index = new MemHashIndex(buckets);
+    const capacity = Math.max(index.table.length, (overflowNext + 16) * BUCKET_WORDS);
+    if (capacity > index.table.length) index.table = new Uint32Array(capacity);
+    index.table.set(new Uint32Array(aligned.buffer, 24, words));
+    index.overflowNext = overflowNext;
+    index.entryCount = view.getUint32(16, true);
+    return index;
   }
 
   private allocateOverflow(): number {

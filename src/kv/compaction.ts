@@ -66,6 +66,7 @@ export async function compactLog(
   let copied = 0;
   let dropped = 0;
   const consider = async (r: ScanRecord): Promise<void> => {
+    if (r.address < store.discardBelow && store.isDiscarded(r.address, r.flags)) return;
     if (r.tombstone && !keepTombstones) {
       dropped++;
       return;
@@ -85,9 +86,10 @@ export async function compactLog(
     }
     for (const r of newest.values()) await consider(r);
   }
-  const newBegin = Math.min(boundary, store.truncationLimit());
-  const reclaimed = Math.max(0, newBegin - hlog.beginAddress);
-  if (newBegin > hlog.beginAddress) await hlog.shiftBegin(newBegin);
+  // A checkpoint in progress still records the old begin; move begin only after it completes.
+  await store.checkpointIdle();
+  const reclaimed = Math.max(0, boundary - hlog.beginAddress);
+  if (boundary > hlog.beginAddress) await hlog.shiftBegin(boundary, Math.min(boundary, store.truncationLimit()));
   store.compactionStats.passes++;
   store.compactionStats.recordsCopied += copied;
   store.compactionStats.bytesReclaimed += reclaimed;

@@ -14,6 +14,7 @@ import { componentLogger } from '../core/logger.js';
 import {
   alignRecordSize,
   FLAG_TOMBSTONE,
+  FLAG_VERSION_ODD,
   RECORD_HEADER_BYTES,
   recordKeyEquals,
   recordPrevious,
@@ -28,7 +29,10 @@ import { AutoCompactor } from './auto-compactor.js';
 import { compactionBoundary, compactLog, type CompactionMode, type CompactionResult } from './compaction.js';
 import { INDEX_NOT_FOUND, INDEX_PENDING, type KvIndex, type KvIndexStats } from './kv-index.js';
 import { resolveOptions, type FasterKvOptions, type ResolvedOptions } from './options.js';
+import { CheckpointManager, type RecoveredCheckpoint } from './checkpoint-manager.js';
+import { openObjectStore } from '../devices/open-object-store.js';
 import { Session } from './session.js';
+import type { DiscardRange } from './checkpoint-manifest.js';
 import { openLogDevice } from './open-log-device.js';
 
 /** Returned by the synchronous API when the operation must continue asynchronously. */
@@ -84,6 +88,9 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   truncationLimit: () => number = () => Number.MAX_SAFE_INTEGER;
   readonly compactionStats = { passes: 0, recordsCopied: 0, bytesReclaimed: 0 };
   private autoCompactor: AutoCompactor | undefined;
+  private checkpoints: CheckpointManager | undefined;
+  /** The checkpoint this store was recovered from, if any. */
+  recoveredCheckpoint: RecoveredCheckpoint | undefined;
   private appendsSinceGrowthCheck = 0;
   /** True while compaction appends its copies (they are exempt from the log-size backpressure). */
   private compactionAppend = false;
@@ -95,7 +102,28 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   /** Value produced by the last rmw, for callers of the sync API. */
   lastRmwValue: Uint8Array | undefined = undefined;
 
+  // CPR (checkpoints): each operation belongs to the version current when it was issued; records
+  // carry its parity. A checkpoint of version v holds every record of version <= v.
+  /** Current version: operations issued now belong to it. */
+  version = 1;
+  /** FLAG_VERSION_ODD when `version` is odd. */
+  parityFlag = FLAG_VERSION_ODD;
+  /** Parity of the operation now running (set by the session before each synchronous step). */
+  opParity = FLAG_VERSION_ODD;
+  /** Async operations in flight, by version parity (index 0 even, 1 odd). */
+  readonly inFlightByParity = [0, 0];
+  private drainWaiters: { parity: number; resolve: () => void }[] = [];
+  /**
+   * Ranges of records written by a version that no checkpoint completed before a crash: skipped
+   * by every reader. discardBelow is the highest `to`, for a one-comparison fast path.
+   */
+  discard: DiscardRange[] = [];
+  discardBelow = 0;
+  /** Serial numbers of sessions that are not active (ended, or recovered and not continued). */
+  readonly sessionSerials = new Map<string, number>();
+
   private closed = false;
+  private closing: Promise<void> | undefined;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private sessionCount = 0;
@@ -125,18 +153,121 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
     if (options.compaction.enabled) this.autoCompactor = new AutoCompactor(this, options.compaction);
   }
 
-  /** Opens a hot-tier store: a MemHashIndex over a HybridLog on the configured device. */
+  /**
+   * Opens a hot-tier store: a MemHashIndex over a HybridLog on the configured device. With a
+   * checkpoint store (checkpoint.url, or the default beside a file:// log) it recovers the newest
+   * checkpoint (or `recover: token`) and claims the store as its single writer.
+   */
   static async open(options: FasterKvOptions = {}): Promise<FasterKv<MemHashIndex>> {
-    const resolved = resolveOptions(options);
+    let resolved = resolveOptions(options);
     const device = await openLogDevice(resolved.log.device, resolved.log.segmentSize);
-    const hlog = new HybridLog({
+    try {
+      if (resolved.checkpoint.url === undefined) {
+        if (typeof resolved.recover === 'string') {
+          throw new ConfigError('recover', 'a checkpoint token was given but no checkpoint.url is configured');
+        }
+        return new FasterKv(new MemHashIndex(resolved.index.buckets), FasterKv.newLog(device, resolved), resolved);
+      }
+      const objectStore = await openObjectStore(resolved.checkpoint.url, { createIfMissing: true, ...resolved.checkpoint.store });
+      let claim;
+      try {
+        claim = await CheckpointManager.claim(objectStore, resolved);
+      } catch (err) {
+        await objectStore.close();
+        throw err;
+      }
+      const { manager, chosen } = claim;
+      try {
+        let store: FasterKv<MemHashIndex>;
+        if (chosen === undefined) {
+          store = new FasterKv(new MemHashIndex(resolved.index.buckets), FasterKv.newLog(device, resolved), resolved);
+        } else {
+          if (chosen.pageSize !== resolved.log.pageSize) {
+            // The log's page size is fixed by the checkpoint: recover with its own value.
+            componentLogger('faster-kv').warn({ configured: resolved.log.pageSize, checkpoint: chosen.pageSize }, 'log.pageSize differs from the checkpoint; using the checkpoint value');
+            resolved = { ...resolved, log: { ...resolved.log, pageSize: chosen.pageSize, memorySize: Math.max(resolved.log.memorySize, 2 * chosen.pageSize) } };
+          }
+          const others = () => manager.othersThan(chosen.token);
+          const index = await manager.loadIndex(chosen, others);
+          resolved = { ...resolved, index: { ...resolved.index, buckets: index.buckets } };
+          const hlog = FasterKv.newLog(device, resolved);
+          await manager.restoreLog(chosen, hlog, others);
+          store = new FasterKv(index, hlog, resolved);
+          store.version = chosen.version + 1;
+          store.parityFlag = store.version % 2 === 1 ? FLAG_VERSION_ODD : 0;
+          store.discard = chosen.discard;
+          store.discardBelow = Math.max(0, ...chosen.discard.map((d) => d.to));
+          for (const [id, serial] of Object.entries(chosen.sessions)) store.sessionSerials.set(id, serial);
+          store.recoveredCheckpoint = { token: chosen.token, sessions: { ...chosen.sessions }, finalAddress: chosen.finalAddress };
+        }
+        store.attachCheckpoints(manager);
+        return store;
+      } catch (err) {
+        await manager.close();
+        throw err;
+      }
+    } catch (err) {
+      await device.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static newLog(device: StorageDevice, resolved: ResolvedOptions): HybridLog {
+    return new HybridLog({
       device,
       memorySize: resolved.log.memorySize,
       pageSize: resolved.log.pageSize,
       mutableFraction: resolved.log.mutableFraction,
     });
-    const index = new MemHashIndex(resolved.index.buckets);
-    return new FasterKv(index, hlog, resolved);
+  }
+
+  private attachCheckpoints(manager: CheckpointManager): void {
+    this.checkpoints = manager;
+    this.truncationLimit = () => manager.truncationLimit();
+  }
+
+  /**
+   * Takes a checkpoint; resolves with its token once it is durable. Covers, for each session,
+   * every operation issued before the call (its serial number is recorded), and nothing issued
+   * after. Operations continue while it runs.
+   */
+  async checkpoint(): Promise<string> {
+    this.throwIfClosed();
+    const manager = this.checkpoints;
+    if (!manager) throw new ConfigError('checkpoint.url', 'this store has no checkpoint store; set checkpoint.url (e.g. "file:///var/lib/f2kv/checkpoints")');
+    return manager.checkpoint(this);
+  }
+
+  /** Tokens of the checkpoints in the checkpoint store, newest first. */
+  async listCheckpoints(): Promise<string[]> {
+    if (!this.checkpoints) return [];
+    return this.checkpoints.tokens();
+  }
+
+  /** Resolves when no checkpoint is in progress. */
+  checkpointIdle(): Promise<void> {
+    return this.checkpoints ? this.checkpoints.idle() : Promise.resolve();
+  }
+
+  /** Serial numbers of every known session (active and inactive), for a checkpoint. */
+  sessionSnapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, serial] of this.sessionSerials) out[id] = serial;
+    for (const [id, s] of this.sessions) out[id] = s.serial;
+    return out;
+  }
+
+  /**
+   * Continues a session by id: after recovery, its serial number is the one up to which its
+   * operations survived (the client replays what follows); a new id starts at 0.
+   */
+  continueSession(id: string): Session {
+    this.throwIfClosed();
+    if (this.sessions.has(id)) throw new ConfigError('session', `session "${id}" is already active`);
+    const s = new Session(this, id, this.sessionSerials.get(id) ?? 0);
+    this.sessionSerials.delete(id);
+    this.sessions.set(id, s);
+    return s;
   }
 
   /** Builds a store over a given index and log (used by tiers that bring their own index). */
@@ -160,6 +291,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   /** @internal */
   endSession(session: Session): void {
     this.sessions.delete(session.id);
+    this.sessionSerials.set(session.id, session.serial);
   }
 
   throwIfClosed(): void {
@@ -200,12 +332,25 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
       const f = page % frameCount;
       const offset = address - page * pageSize;
       const u32 = hlog.frames32[f]!;
-      if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, length)) return address;
+      if (
+        recordKeyEquals(hlog.frames8[f]!, u32, offset, key, length) &&
+        (address >= this.discardBelow || !this.isDiscarded(address, u32[(offset >>> 2) + 1]!))
+      ) {
+        return address;
+      }
       address = recordPrevious(u32, offset >>> 2);
     }
     if (address < begin) return NOT_FOUND;
     this.pendingAddress = address;
     return PENDING_IO;
+  }
+
+  /** True when the record at `address` (flags word `word1`) was written by a version lost in a crash. */
+  isDiscarded(address: number, word1: number): boolean {
+    for (const d of this.discard) {
+      if (address >= d.from && address < d.to && ((word1 & FLAG_VERSION_ODD) !== 0) === d.odd) return true;
+    }
+    return false;
   }
 
   /** The main-log start of the chain behind an entry (skipping a read-cache copy in front). */
@@ -268,7 +413,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
       const u8 = hlog.frames8[f]!;
       const w = offset >>> 2;
       if (recordKeyEquals(u8, u32, offset, key, keyLength)) {
-        if (RECORD_HEADER_BYTES + keyLength + valueLength <= u32[w + 4]!) {
+        if (RECORD_HEADER_BYTES + keyLength + valueLength <= u32[w + 4]! && (u32[w + 1]! & FLAG_VERSION_ODD) === this.opParity) {
           const start = offset + RECORD_HEADER_BYTES + keyLength;
           if (valueLength <= 16) for (let i = 0; i < valueLength; i++) u8[start + i] = value[i]!;
           else u8.set(value, start);
@@ -314,7 +459,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
     const offset = address - page * hlog.pageSize;
     const u32 = hlog.frames32[f]!;
     const u8 = hlog.frames8[f]!;
-    writeRecordHeader(u32, offset >>> 2, previous, flags, keyLength, valueLength, size);
+    writeRecordHeader(u32, offset >>> 2, previous, flags | this.opParity, keyLength, valueLength, size);
     let p = offset + RECORD_HEADER_BYTES;
     if (keyLength <= 16) for (let i = 0; i < keyLength; i++) u8[p++] = key[i]!;
     else {
@@ -368,13 +513,18 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
       const u32 = hlog.frames32[f]!;
       const u8 = hlog.frames8[f]!;
       const w = offset >>> 2;
-      if (recordKeyEquals(u8, u32, offset, key, keyLength)) {
+      if (recordKeyEquals(u8, u32, offset, key, keyLength) && (address >= this.discardBelow || !this.isDiscarded(address, u32[w + 1]!))) {
         const tombstone = (u32[w + 1]! & FLAG_TOMBSTONE) !== 0;
         const start = offset + RECORD_HEADER_BYTES + keyLength;
         const old = tombstone ? undefined : u8.slice(start, start + u32[w + 3]!);
         const next = checkValue(fn(old));
         this.lastRmwValue = next;
-        if (!tombstone && address >= hlog.readOnlyAddress && RECORD_HEADER_BYTES + keyLength + next.length <= u32[w + 4]!) {
+        if (
+          !tombstone &&
+          address >= hlog.readOnlyAddress &&
+          RECORD_HEADER_BYTES + keyLength + next.length <= u32[w + 4]! &&
+          (u32[w + 1]! & FLAG_VERSION_ODD) === this.opParity
+        ) {
           u8.set(next, start);
           u32[w + 3] = next.length;
           this.opStats.inPlaceUpdates++;
@@ -413,6 +563,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
       const u32 = hlog.frames32[f]!;
       const w = offset >>> 2;
       if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, keyLength)) {
+        if ((u32[w + 1]! & FLAG_VERSION_ODD) !== this.opParity) break;
         u32[w + 1] = u32[w + 1]! | FLAG_TOMBSTONE;
         u32[w + 3] = 0;
         this.opStats.inPlaceUpdates++;
@@ -484,7 +635,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
         const f = page % hlog.frameCount;
         const offset = address - page * hlog.pageSize;
         const u32 = hlog.frames32[f]!;
-        if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, keyLength)) return false;
+        if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, keyLength) && !this.isDiscarded(address, u32[(offset >>> 2) + 1]!)) return false;
         address = recordPrevious(u32, offset >>> 2);
       }
       if (address > sinceAddress && address >= begin) {
@@ -492,7 +643,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
         let newer = false;
         while (address > sinceAddress && address >= hlog.beginAddress) {
           const record = await hlog.readRecord(address);
-          if (recordKeyEquals(record.u8, record.u32, 0, key, keyLength)) {
+          if (recordKeyEquals(record.u8, record.u32, 0, key, keyLength) && !this.isDiscarded(address, record.u32[1]!)) {
             newer = true;
             break;
           }
@@ -507,6 +658,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
         handle = again;
       }
       this.compactionAppend = true;
+      this.opParity = this.parityFlag;
       let r: number;
       try {
         r = this.appendRecord(handle, this.chainStart(seen), key, keyLength, value, value === undefined ? FLAG_TOMBSTONE : 0);
@@ -535,7 +687,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
       const f = page % hlog.frameCount;
       const offset = address - page * hlog.pageSize;
       const u32 = hlog.frames32[f]!;
-      if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, keyLength)) return address;
+      if (recordKeyEquals(hlog.frames8[f]!, u32, offset, key, keyLength) && !this.isDiscarded(address, u32[(offset >>> 2) + 1]!)) return address;
       address = recordPrevious(u32, offset >>> 2);
     }
     const record = address >= hlog.beginAddress ? await this.findOnDevice(key, keyLength, address) : undefined;
@@ -551,6 +703,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
     const from = options.from ?? this.hlog.beginAddress;
     const to = options.to ?? this.hlog.tailAddress;
     for await (const record of scanLog(this.hlog, from, to)) {
+      if (record.address < this.discardBelow && this.isDiscarded(record.address, record.flags)) continue;
       if (options.liveOnly) {
         if (record.tombstone) continue;
         if ((await this.latestAddress(record.key)) !== record.address) continue;
@@ -652,26 +805,46 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
         throw err;
       }
       if (address < hlog.beginAddress) return null;
-      if (recordKeyEquals(record.u8, record.u32, 0, key, length)) return record;
+      if (recordKeyEquals(record.u8, record.u32, 0, key, length) && !this.isDiscarded(address, record.u32[1]!)) return record;
       address = recordPrevious(record.u32, 0);
     }
     return undefined;
   }
 
   /** Runs `op` as an in-flight operation: close() waits for it. */
-  async track<T>(op: () => Promise<T>): Promise<T> {
+  async track<T>(op: () => Promise<T>, parity = this.parityFlag): Promise<T> {
     this.throwIfClosed();
     this.inFlight++;
+    const slot = parity === 0 ? 0 : 1;
+    this.inFlightByParity[slot]!++;
     try {
       return await op();
     } finally {
       this.inFlight--;
+      this.inFlightByParity[slot]!--;
+      if (this.inFlightByParity[slot] === 0 && this.drainWaiters.length > 0) this.wakeDrainWaiters();
       if (this.inFlight === 0 && this.idleWaiters.length > 0) {
         const w = this.idleWaiters;
         this.idleWaiters = [];
         for (const fn of w) fn();
       }
     }
+  }
+
+  /** Resolves when no async operation of the given version parity is in flight. */
+  drained(parity: number): Promise<void> {
+    const slot = parity === 0 ? 0 : 1;
+    if (this.inFlightByParity[slot] === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push({ parity: slot, resolve }));
+  }
+
+  private wakeDrainWaiters(): void {
+    const keep: { parity: number; resolve: () => void }[] = [];
+    for (const w of this.drainWaiters) {
+      if (this.inFlightByParity[w.parity] === 0) w.resolve();
+      else keep.push(w);
+    }
+    this.drainWaiters = keep;
   }
 
   /** Resolves when an operation that returned PENDING_ROOM may retry. */
@@ -702,14 +875,30 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   }
 
   /** Waits for in-flight operations, flushes the log to its device and closes the device. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     this.autoCompactor?.stop();
+    const manager = this.checkpoints;
+    let failure: unknown;
+    if (manager && this.options.checkpoint.onClose && !manager.isFenced && !manager.unchangedSince(this)) {
+      try {
+        await manager.checkpoint(this);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    this.closed = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.hlog.close();
     await this.hlog.device.close();
+    await manager?.close();
     this.sessions.clear();
+    if (failure !== undefined) throw failure;
     this.log.debug('closed');
   }
 }

@@ -5,6 +5,7 @@
 import { ConfigError } from '../core/errors.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
 import type { StorageDevice } from '../devices/storage-device.js';
+import type { OpenObjectStoreOptions } from '../devices/open-object-store.js';
 
 export interface IndexOptions {
   /** Hash buckets (power of two); each holds 7 entries in 64 bytes. */
@@ -50,16 +51,48 @@ export interface LogOptions {
   segmentSize?: number | string;
 }
 
+export interface CheckpointOptions {
+  /**
+   * Object store URL for checkpoints (memory://, file:///dir, s3://bucket/prefix, az://container/prefix).
+   * Default: file://<log dir>/checkpoints for a file:// log; none for other devices.
+   */
+  url?: string;
+  /**
+   * 'snapshot' (default for file:// and memory:// logs): each checkpoint also uploads the log written
+   * since the previous one, so the checkpoint store alone can rebuild the store on a fresh machine.
+   * 'fold-over' (default for s3:// and az:// logs): the log is flushed to its device and stays there;
+   * the checkpoint holds the index and metadata only.
+   */
+  mode?: 'snapshot' | 'fold-over';
+  /** Checkpoints kept (default 3). Older ones are deleted once a newer one is durable. */
+  keep?: number;
+  /** close() takes a final checkpoint when anything changed (default true). */
+  onClose?: boolean;
+  /** Options of the checkpoint object store (endpoint, region, credentials, …). */
+  store?: OpenObjectStoreOptions;
+}
+
 export interface FasterKvOptions {
   index?: IndexOptions;
   log?: LogOptions;
   readCache?: ReadCacheOptions;
   compaction?: CompactionOptions;
+  checkpoint?: CheckpointOptions;
+  /** true (default): recover the newest checkpoint; false: start a new store; a token: recover that checkpoint. */
+  recover?: boolean | string;
 }
 
 export interface ResolvedOptions {
   index: { buckets: number; autoGrow: boolean; maxLoad: number };
   readCache: { enabled: boolean; memorySize: number; pageSize: number };
+  checkpoint: {
+    url: string | undefined;
+    mode: 'snapshot' | 'fold-over';
+    keep: number;
+    onClose: boolean;
+    store: OpenObjectStoreOptions;
+  };
+  recover: boolean | string;
   compaction: {
     enabled: boolean;
     maxLogSize: number;
@@ -83,7 +116,8 @@ export const DEFAULT_MEMORY_LOG_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_DEVICE_LOG_MEMORY = 256 * 1024 * 1024;
 
 const KNOWN: Record<string, readonly string[]> = {
-  '': ['index', 'log', 'readCache', 'compaction'],
+  '': ['index', 'log', 'readCache', 'compaction', 'checkpoint', 'recover'],
+  checkpoint: ['url', 'mode', 'keep', 'onClose', 'store'],
   readCache: ['enabled', 'memorySize', 'pageSize'],
   compaction: ['enabled', 'maxLogSize', 'triggerFraction', 'compactFraction', 'maxBytesPerPass', 'mode'],
   index: ['buckets', 'maxLoad', 'autoGrow'],
@@ -170,7 +204,27 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
   const mode = c['mode'] ?? 'lookup';
   if (mode !== 'lookup' && mode !== 'scan') throw new ConfigError('compaction.mode', `must be "lookup" or "scan", got ${String(mode)}`);
 
+  const ck = section(options, 'checkpoint');
+  let ckUrl = ck['url'];
+  if (ckUrl !== undefined && typeof ckUrl !== 'string') throw new ConfigError('checkpoint.url', 'must be an object store URL string');
+  if (ckUrl === undefined && typeof device === 'string' && device.startsWith('file://')) {
+    ckUrl = `${device.replace(/\/+$/, '')}/checkpoints`;
+  }
+  const onObjectStorage = typeof device === 'string' && /^(s3|az):/.test(device);
+  const ckMode = ck['mode'] ?? (onObjectStorage ? 'fold-over' : 'snapshot');
+  if (ckMode !== 'snapshot' && ckMode !== 'fold-over') throw new ConfigError('checkpoint.mode', `must be "snapshot" or "fold-over", got ${String(ckMode)}`);
+  if (ckMode === 'fold-over' && inMemory) throw new ConfigError('checkpoint.mode', 'fold-over needs a persistent log device; use "snapshot" with memory://');
+  const keep = ck['keep'] ?? 3;
+  if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) throw new ConfigError('checkpoint.keep', `must be a whole number >= 1, got ${String(keep)}`);
+  const onClose = ck['onClose'] ?? true;
+  if (typeof onClose !== 'boolean') throw new ConfigError('checkpoint.onClose', 'must be true or false');
+  const storeOptions = (ck['store'] ?? {}) as OpenObjectStoreOptions;
+  const recover = (options as Record<string, unknown>)['recover'] ?? true;
+  if (typeof recover !== 'boolean' && typeof recover !== 'string') throw new ConfigError('recover', 'must be true, false or a checkpoint token');
+
   return {
+    checkpoint: { url: ckUrl as string | undefined, mode: ckMode, keep, onClose, store: storeOptions },
+    recover,
     index: { buckets, autoGrow, maxLoad },
     readCache: { enabled: rcEnabled, memorySize: rcMemory, pageSize: rcPage },
     compaction: {

@@ -27,14 +27,18 @@ export class Session {
   private readonly encoder = new ScratchEncoder();
   private ended = false;
 
-  constructor(store: FasterKv<KvIndex>, id: string) {
+  constructor(store: FasterKv<KvIndex>, id: string, serial = 0) {
     this.store = store;
     this.id = id;
+    this.serial = serial;
   }
 
+  /** Encodes the key, checks the session is usable, and stamps the operation with the current version. */
   private key(key: Bytes): Uint8Array {
     if (this.ended) throw new ClosedError(`session ${this.id}`);
-    this.store.throwIfClosed();
+    const store = this.store;
+    store.throwIfClosed();
+    store.opParity = store.parityFlag;
     return this.encoder.bytes(key, 'key');
   }
 
@@ -104,7 +108,7 @@ export class Session {
     if (address > 0) return store.valueAt(address);
     if (address === NOT_FOUND) return undefined;
     const copy = k.slice();
-    return store.track(() => this.readPending(copy, store.pendingAddress, store.pendingEntryAddress));
+    return store.track(() => this.readPending(copy, store.pendingAddress, store.pendingEntryAddress), store.opParity);
   }
 
   private async readPending(key: Uint8Array, address: number, seenEntry: number): Promise<Uint8Array | undefined> {
@@ -133,10 +137,13 @@ export class Session {
     store.opStats.upserts++;
     if (store.upsertInMemory(k, k.length, v) === OK) return;
     const copy = k.slice();
+    const parity = store.opParity;
     await store.track(async () => {
-      do await store.waitForRoom();
-      while (store.upsertInMemory(copy, copy.length, v) !== OK);
-    });
+      do {
+        await store.waitForRoom();
+        store.opParity = parity;
+      } while (store.upsertInMemory(copy, copy.length, v) !== OK);
+    }, parity);
   }
 
   async delete(key: Bytes): Promise<void> {
@@ -146,10 +153,13 @@ export class Session {
     store.opStats.deletes++;
     if (store.deleteInMemory(k, k.length) === OK) return;
     const copy = k.slice();
+    const parity = store.opParity;
     await store.track(async () => {
-      do await store.waitForRoom();
-      while (store.deleteInMemory(copy, copy.length) !== OK);
-    });
+      do {
+        await store.waitForRoom();
+        store.opParity = parity;
+      } while (store.deleteInMemory(copy, copy.length) !== OK);
+    }, parity);
   }
 
   /**
@@ -164,10 +174,11 @@ export class Session {
     const r = store.rmwInMemory(k, k.length, fn);
     if (r === OK) return store.lastRmwValue!;
     const copy = k.slice();
-    return store.track(() => this.rmwPending(copy, fn, r));
+    const parity = store.opParity;
+    return store.track(() => this.rmwPending(copy, fn, r, parity), parity);
   }
 
-  private async rmwPending(key: Uint8Array, fn: RmwFunction, first: number): Promise<Uint8Array> {
+  private async rmwPending(key: Uint8Array, fn: RmwFunction, first: number, parity: number): Promise<Uint8Array> {
     const store = this.store;
     let r = first;
     for (;;) {
@@ -179,12 +190,14 @@ export class Session {
         if (record !== null) {
           const old = record === undefined ? undefined : deviceValue(record);
           // Apply only if no newer version of the chain appeared while we waited.
+          store.opParity = parity;
           const appended = store.rmwAfterIo(key, key.length, fn, old, seenEntry);
           if (appended === OK) return store.lastRmwValue!;
           if (appended === PENDING_ROOM) await store.waitForRoom();
         }
         store.opStats.retries++;
       }
+      store.opParity = parity;
       r = store.rmwInMemory(key, key.length, fn);
       if (r === OK) return store.lastRmwValue!;
     }

@@ -80,6 +80,8 @@ export class HybridLog {
   flushedUntilAddress: number;
   private tailPage: number;
   private tailOffset: number;
+  /** Device space below this page-aligned address has been freed. */
+  private truncatedUntil = 0;
   /** Frames of pages below this page number may be reused (their eviction has drained). */
   private reusableBelowPage: number;
 
@@ -300,15 +302,101 @@ export class HybridLog {
     });
   }
 
-  /** Moves begin forward (after compaction or truncation) and frees device space below it. */
-  async shiftBegin(newBegin: number): Promise<void> {
+  /**
+   * Moves begin forward (after compaction) and frees device space below `truncateUntil`
+   * (default: begin). Truncation may lag begin while a durable checkpoint still needs older data.
+   */
+  async shiftBegin(newBegin: number, truncateUntil = newBegin): Promise<void> {
     assert(newBegin <= this.tailAddress, 'begin may not pass the tail');
-    if (newBegin <= this.beginAddress) return;
+    if (newBegin > this.beginAddress) this.setBegin(newBegin);
+    await this.truncateDevice(truncateUntil);
+  }
+
+  /** Frees whole device pages below `address` (never above begin). */
+  async truncateDevice(address: number): Promise<void> {
+    const until = this.pageOf(Math.min(address, this.beginAddress)) * this.pageSize;
+    if (this.device.persistent && until > this.truncatedUntil) {
+      this.truncatedUntil = until;
+      await this.device.truncateUntil(until);
+    }
+  }
+
+  private setBegin(newBegin: number): void {
     this.beginAddress = newBegin;
     // Frames of whole pages below begin are released; head may stop inside begin's page.
     const evictable = this.device.persistent ? Math.min(newBegin, this.flushedUntilAddress) : newBegin;
     if (evictable > this.headAddress) this.shiftHead(evictable);
-    if (this.device.persistent) await this.device.truncateUntil(this.pageOf(newBegin) * this.pageSize);
+  }
+
+  /**
+   * Reads [address, address + length) of the log, from memory where it is still there and from
+   * the device below head (each in-memory part is copied before any await).
+   */
+  async readRange(address: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    let a = address;
+    const end = address + length;
+    while (a < end) {
+      const pageEnd = (this.pageOf(a) + 1) * this.pageSize;
+      const to = Math.min(pageEnd, end);
+      if (a >= this.headAddress) {
+        const offset = this.offsetOf(a);
+        out.set(this.frames8[this.frameOf(a)]!.subarray(offset, offset + (to - a)), a - address);
+      } else {
+        const upTo = Math.min(to, this.headAddress);
+        const bytes = await this.device.read(a, upTo - a);
+        if (bytes.length !== upTo - a) throw new CorruptionError(`log bytes [${a}, ${upTo}) are missing from ${this.device.name}`, this.device.name);
+        out.set(bytes, a - address);
+        a = upTo;
+        continue;
+      }
+      a = to;
+    }
+    return out;
+  }
+
+  /** Resolves when [.., address) is on the device (flushes up to it are started here). */
+  async flushUntil(address: number): Promise<void> {
+    if (!this.device.persistent) return;
+    if (this.readOnlyAddress < address) this.shiftReadOnly(address);
+    while (this.flushedUntilAddress < address) {
+      this.throwIfFlushFailed();
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+    this.throwIfFlushFailed();
+  }
+
+  /**
+   * Recovery: positions an empty log at [begin, final) whose bytes are on the device (or, for a
+   * memory-only log, provided by `load`), and loads the page holding `final` so appends continue
+   * there. Only valid on a log that has not been written yet.
+   */
+  async recover(begin: number, final: number, load: (address: number, length: number) => Promise<Uint8Array>): Promise<void> {
+    assert(this.tailAddress === this.beginAddress && this.inFlightFlushes.size === 0, 'recover() runs on a fresh log');
+    const pageSize = this.pageSize;
+    const finalPage = this.pageOf(final);
+    const firstLoaded = this.device.persistent ? finalPage : this.pageOf(begin);
+    if (finalPage - firstLoaded + 1 > this.frameCount) {
+      throw new LogFullError(`recovered log of ${final - begin} bytes does not fit in log.memorySize (${this.frameCount} pages); raise it`);
+    }
+    for (let page = firstLoaded; page <= finalPage; page++) {
+      const from = Math.max(page * pageSize, begin);
+      const to = Math.min((page + 1) * pageSize, final);
+      this.ensureFrame(page);
+      if (to > from) {
+        const bytes = await load(from, to - from);
+        if (bytes.length !== to - from) throw new CorruptionError(`log bytes [${from}, ${to}) are missing from ${this.device.name}`, this.device.name);
+        this.frames8[page % this.frameCount]!.set(bytes, from - page * pageSize);
+      }
+    }
+    this.beginAddress = begin;
+    this.truncatedUntil = this.pageOf(begin) * pageSize;
+    this.headAddress = Math.max(begin, firstLoaded * pageSize);
+    this.readOnlyAddress = final;
+    this.flushedUntilAddress = this.device.persistent ? final : final;
+    this.tailPage = finalPage;
+    this.tailOffset = final - finalPage * pageSize;
+    this.reusableBelowPage = firstLoaded;
   }
 
   /** Resolves when an allocation that returned 0 may succeed. Throws if a flush failed. */

@@ -1,0 +1,402 @@
+/**
+ * Checkpoints with concurrent prefix recovery (CPR), after FASTER, on any ObjectStore.
+ *
+ * A checkpoint of version v:
+ *  1. switch: the store's version becomes v+1 (operations issued from now on are v+1), each
+ *     session's serial number is recorded, and readOnly moves to the tail S, so no record of
+ *     version <= v is updated in place any more;
+ *  2. drain: wait until every asynchronous operation of version v has completed (they were
+ *     issued before the switch, so they belong to the checkpoint);
+ *  3. capture: F = tail; snapshot the hash index. Records in [S, F) written by v+1 operations
+ *     are excluded at recovery by their version parity (the descriptor's discard ranges);
+ *  4. data: flush the log up to F to its device and sync; in snapshot mode also upload the log
+ *     written since the previous checkpoint to the checkpoint store; write the index object;
+ *  5. publish the manifest (create-if-absent of the next seq: the commit point and the fence);
+ *  6. retention: delete checkpoints beyond `keep` and log data no retained checkpoint needs.
+ * Operations keep running throughout; only their in-place updates of pre-switch records become
+ * copies to the tail, so no record is torn between versions.
+ */
+import { randomBytes } from 'node:crypto';
+import { CorruptionError, F2Error, FencedError } from '../core/errors.js';
+import { componentLogger } from '../core/logger.js';
+import { FLAG_VERSION_ODD } from '../core/record-layout.js';
+import { ObjectLogDevice } from '../devices/object-log-device.js';
+import type { ObjectStore } from '../devices/object-store.js';
+import type { StorageDevice } from '../devices/storage-device.js';
+import { MemHashIndex } from '../hot/mem-hash-index.js';
+import type { HybridLog } from '../log/hybrid-log.js';
+import {
+  CheckpointNotFoundError,
+  describeTokens,
+  ManifestStore,
+  MANIFEST_FORMAT,
+  type CheckpointDescriptor,
+  type LogSegment,
+  type ManifestEntry,
+} from './checkpoint-manifest.js';
+import type { FasterKv } from './faster-kv.js';
+import type { KvIndex } from './kv-index.js';
+import type { ResolvedOptions } from './options.js';
+
+const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export interface RecoveredCheckpoint {
+  token: string;
+  /** Per session id: operations with serial numbers up to this one survived. */
+  sessions: Record<string, number>;
+  finalAddress: number;
+}
+
+export interface CheckpointClaim {
+  manager: CheckpointManager;
+  /** The checkpoint to recover, if any. */
+  chosen: CheckpointDescriptor | undefined;
+}
+
+export class CheckpointManager {
+  private readonly log = componentLogger('checkpoint');
+  private fenced = false;
+  private inProgress: Promise<string> | undefined;
+  /** Retained checkpoints, newest first. */
+  private retained: CheckpointDescriptor[];
+  /** Snapshot mode: the log is uploaded up to here. */
+  private uploadedUntil: number;
+  private segments: LogSegment[];
+  private readonly segmentDevices = new Map<string, ObjectLogDevice>();
+  /** Log tail and session serials at the last checkpoint (to skip an empty final checkpoint). */
+  private lastTail = -1;
+  private lastSerials = '';
+
+  private constructor(
+    readonly store: ObjectStore,
+    private readonly manifests: ManifestStore,
+    private seq: number,
+    readonly writerEpoch: number,
+    readonly writerId: string,
+    readonly mode: 'snapshot' | 'fold-over',
+    readonly keep: number,
+    retained: CheckpointDescriptor[],
+    private readonly staleManifests: string[],
+  ) {
+    this.retained = retained;
+    const newest = retained[0];
+    this.uploadedUntil = newest?.finalAddress ?? 0;
+    this.segments = newest?.segments ?? [];
+  }
+
+  /**
+   * Reads the manifests, picks the checkpoint to recover (newest, a given token, or none), and
+   * claims the store for this writer by publishing the next manifest with a higher writer epoch.
+   */
+  static async claim(store: ObjectStore, options: ResolvedOptions): Promise<CheckpointClaim> {
+    const manifests = new ManifestStore(store);
+    const entries = await manifests.all();
+    const recover = options.recover;
+    let chosen: CheckpointDescriptor | undefined;
+    if (typeof recover === 'string') {
+      const found = entries.find((e) => e.manifest?.checkpoint?.token === recover);
+      if (!found) throw new CheckpointNotFoundError(recover, describeTokens(entries));
+      chosen = found.manifest!.checkpoint;
+    } else if (recover && entries.length > 0) {
+      const newest = entries[0]!;
+      if (newest.error !== undefined) {
+        throw new CorruptionError(
+          `the newest checkpoint manifest ${newest.key} in ${store.url} cannot be read (${errorText(newest.error)}); ` +
+            `${describeTokens(entries)} (open with recover: "<token>")`,
+          newest.key,
+          { cause: newest.error },
+        );
+      }
+      chosen = newest.manifest!.checkpoint;
+    }
+    const newestSeq = entries[0]?.seq ?? 0;
+    const epoch = Math.max(0, ...entries.map((e) => e.manifest?.writerEpoch ?? 0)) + 1;
+    const writerId = randomBytes(8).toString('hex');
+    // Retained checkpoints: the chosen one and older readable ones, up to `keep`.
+    const retained: CheckpointDescriptor[] = [];
+    const seen = new Set<string>();
+    if (chosen) {
+      for (const e of entries) {
+        const c = e.manifest?.checkpoint;
+        if (!c || seen.has(c.token) || retained.length >= options.checkpoint.keep) continue;
+        if (c.finalAddress > chosen.finalAddress && c.token !== chosen.token) continue;
+        seen.add(c.token);
+        retained.push(c);
+      }
+      if (retained[0]?.token !== chosen.token) retained.unshift(chosen);
+    }
+    await manifests.publish({
+      format: MANIFEST_FORMAT,
+      seq: newestSeq + 1,
+      writerEpoch: epoch,
+      writerId,
+      publishedAt: new Date().toISOString(),
+      checkpoint: chosen,
+    });
+    const stale = entries.filter((e) => e.error === undefined && !retainedBy(e, retained)).map((e) => e.key);
+    const manager = new CheckpointManager(
+      store, manifests, newestSeq + 1, epoch, writerId, options.checkpoint.mode, options.checkpoint.keep, retained, stale,
+    );
+    return { manager, chosen };
+  }
+
+  get isFenced(): boolean {
+    return this.fenced;
+  }
+
+  /** Lowest log address any retained checkpoint needs (log truncation stops there). */
+  truncationLimit(): number {
+    if (this.retained.length === 0) return Number.MAX_SAFE_INTEGER;
+    return Math.min(...this.retained.map((c) => c.beginAddress));
+  }
+
+  /** Resolves when no checkpoint is in progress. */
+  idle(): Promise<void> {
+    return this.inProgress ? this.inProgress.then(() => undefined, () => undefined) : Promise.resolve();
+  }
+
+  /** Loads the index snapshot of a checkpoint. */
+  async loadIndex(c: CheckpointDescriptor, others: () => Promise<string>): Promise<MemHashIndex> {
+    const where = `${c.index.key} (checkpoint ${c.token})`;
+    try {
+      const bytes = await this.store.get(c.index.key);
+      if (bytes.length !== c.index.bytes) {
+        throw new CorruptionError(`index snapshot ${where} has ${bytes.length} bytes, expected ${c.index.bytes} (truncated?)`, c.index.key);
+      }
+      return MemHashIndex.fromSnapshot(bytes, where);
+    } catch (err) {
+      throw await this.corruption(err, c, others);
+    }
+  }
+
+  /**
+   * Positions the log at the checkpoint: snapshot mode restores [begin, final) from the checkpoint
+   * store into the log device (which may be empty: a fresh machine); fold-over reads the device.
+   */
+  async restoreLog(c: CheckpointDescriptor, hlog: HybridLog, others: () => Promise<string>): Promise<void> {
+    const device = hlog.device;
+    try {
+      if (c.mode === 'snapshot') {
+        if (device.persistent) {
+          for (let a = c.beginAddress; a < c.finalAddress; a += UPLOAD_CHUNK_BYTES) {
+            const n = Math.min(UPLOAD_CHUNK_BYTES, c.finalAddress - a);
+            await device.write(a, await this.readSegments(c, a, n));
+          }
+          await device.sync();
+          await hlog.recover(c.beginAddress, c.finalAddress, (a, n) => device.read(a, n));
+        } else {
+          await hlog.recover(c.beginAddress, c.finalAddress, (a, n) => this.readSegments(c, a, n));
+        }
+      } else {
+        await hlog.recover(c.beginAddress, c.finalAddress, async (a, n) => {
+          const bytes = await device.read(a, n);
+          if (bytes.length < n) {
+            throw new CorruptionError(`log device ${device.name} lacks [${a}, ${a + n}) that fold-over checkpoint ${c.token} needs`, device.name);
+          }
+          return bytes;
+        });
+      }
+    } catch (err) {
+      throw await this.corruption(err, c, others);
+    }
+  }
+
+  /** Adds the token and the tokens that can be recovered instead to a CorruptionError. */
+  private async corruption(err: unknown, c: CheckpointDescriptor, others: () => Promise<string>): Promise<unknown> {
+    if (!(err instanceof CorruptionError)) return err;
+    const object = err.object ?? c.index.key;
+    const o = await others().catch(() => 'older checkpoints could not be listed');
+    return new CorruptionError(`checkpoint ${c.token} is damaged: ${err.message}; ${o} (open with recover: "<token>")`, object, { cause: err });
+  }
+
+  private async segmentDevice(prefix: string): Promise<ObjectLogDevice> {
+    let d = this.segmentDevices.get(prefix);
+    if (!d) {
+      d = await ObjectLogDevice.open(this.store, { prefix });
+      this.segmentDevices.set(prefix, d);
+    }
+    return d;
+  }
+
+  private async readSegments(c: CheckpointDescriptor, address: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    let filled = 0;
+    for (const s of c.segments) {
+      const from = Math.max(s.from, address);
+      const to = Math.min(s.to, address + length);
+      if (from >= to) continue;
+      const bytes = await (await this.segmentDevice(s.prefix)).read(from, to - from);
+      if (bytes.length !== to - from) {
+        throw new CorruptionError(`checkpoint log segment ${s.prefix} is missing [${from}, ${to})`, s.prefix);
+      }
+      out.set(bytes, from - address);
+      filled += to - from;
+    }
+    if (filled !== length) throw new CorruptionError(`checkpoint ${c.token} has no log data for part of [${address}, ${address + length})`, c.index.key);
+    return out;
+  }
+
+  /** Takes a checkpoint of `kv` (serialized with any other in progress). Resolves with its token once durable. */
+  checkpoint(kv: FasterKv<KvIndex>): Promise<string> {
+    const previous = this.inProgress;
+    const run = async (): Promise<string> => {
+      if (previous) await previous.catch(() => undefined);
+      return this.take(kv);
+    };
+    const p = run();
+    this.inProgress = p;
+    void p.finally(() => {
+      if (this.inProgress === p) this.inProgress = undefined;
+    }).catch(() => undefined);
+    return p;
+  }
+
+  /** True when nothing was written since the last checkpoint (a final checkpoint can be skipped). */
+  unchangedSince(kv: FasterKv<KvIndex>): boolean {
+    return kv.hlog.tailAddress === this.lastTail && JSON.stringify(kv.sessionSnapshot()) === this.lastSerials;
+  }
+
+  private async take(kv: FasterKv<KvIndex>): Promise<string> {
+    if (this.fenced) throw new FencedError(`this store was fenced by another writer at ${this.store.url}; open it again to continue`);
+    const started = performance.now();
+    const hlog = kv.hlog;
+    // 1. switch
+    const version = kv.version;
+    const oldParity = kv.parityFlag;
+    kv.version = version + 1;
+    kv.parityFlag = oldParity === 0 ? FLAG_VERSION_ODD : 0;
+    const sessions = kv.sessionSnapshot();
+    const start = hlog.tailAddress;
+    hlog.shiftReadOnly(start);
+    // 2. drain the operations of the checkpoint's version
+    await kv.drained(oldParity);
+    // 3. capture
+    const final = hlog.tailAddress;
+    hlog.shiftReadOnly(final);
+    const begin = hlog.beginAddress;
+    if (!(kv.index instanceof MemHashIndex)) throw new F2Error('UNSUPPORTED', 'checkpoints need a MemHashIndex');
+    const indexBytes = kv.index.snapshot((address) => kv.chainStart(address));
+    const buckets = kv.index.buckets;
+    const discard = [...kv.discard.filter((d) => d.to > begin), { from: start, to: final, odd: kv.parityFlag !== 0 }].filter(
+      (d) => d.to > d.from,
+    );
+    // 4. data
+    await hlog.flushUntil(final);
+    if (hlog.device.persistent) await hlog.device.sync();
+    let segments = this.segments.filter((s) => s.to > begin);
+    if (this.mode === 'snapshot') segments = await this.upload(hlog, Math.max(this.uploadedUntil, begin), final, segments);
+    const seq = this.seq + 1;
+    const token = `${String(seq).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
+    const indexKey = `checkpoints/${token}/index.bin`;
+    await this.store.put(indexKey, indexBytes, { ifNoneMatch: '*' });
+    const descriptor: CheckpointDescriptor = {
+      token,
+      createdAt: new Date().toISOString(),
+      mode: this.mode,
+      version,
+      pageSize: hlog.pageSize,
+      indexBuckets: buckets,
+      beginAddress: begin,
+      startAddress: start,
+      finalAddress: final,
+      discard,
+      index: { key: indexKey, bytes: indexBytes.length, crc: 0 },
+      segments,
+      sessions,
+    };
+    // 5. publish
+    try {
+      await this.manifests.publish({
+        format: MANIFEST_FORMAT,
+        seq,
+        writerEpoch: this.writerEpoch,
+        writerId: this.writerId,
+        publishedAt: new Date().toISOString(),
+        checkpoint: descriptor,
+      });
+    } catch (err) {
+      if (err instanceof FencedError) {
+        this.fenced = true;
+        await this.store.delete([indexKey]).catch(() => undefined);
+      }
+      throw err;
+    }
+    this.seq = seq;
+    this.uploadedUntil = final;
+    this.segments = segments;
+    this.lastTail = final === hlog.tailAddress ? final : -1;
+    this.lastSerials = JSON.stringify(sessions);
+    this.retained.unshift(descriptor);
+    // 6. retention
+    await this.retain(hlog, seq);
+    this.log.debug({ token, version, begin, start, final, ms: performance.now() - started }, 'checkpoint published');
+    return token;
+  }
+
+  /** Uploads [from, to) of the log to this writer's segment prefix; returns the new segment list. */
+  private async upload(hlog: HybridLog, from: number, to: number, segments: LogSegment[]): Promise<LogSegment[]> {
+    if (to <= from) return segments;
+    const prefix = `log/e${this.writerEpoch}/`;
+    const device = await this.segmentDevice(prefix);
+    for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
+      const n = Math.min(UPLOAD_CHUNK_BYTES, to - a);
+      await device.write(a, await hlog.readRange(a, n));
+    }
+    await device.sync();
+    const last = segments[segments.length - 1];
+    if (last && last.prefix === prefix && last.to === from) return [...segments.slice(0, -1), { prefix, from: last.from, to }];
+    return [...segments, { prefix, from, to }];
+  }
+
+  /** Deletes checkpoints beyond `keep` and data that no retained checkpoint needs. */
+  private async retain(hlog: HybridLog, newestSeq: number): Promise<void> {
+    const dropped = this.retained.slice(this.keep);
+    this.retained = this.retained.slice(0, this.keep);
+    const limit = this.truncationLimit();
+    try {
+      await hlog.truncateDevice(limit);
+      const keys: string[] = [...this.staleManifests.splice(0)];
+      for (const c of dropped) keys.push(c.index.key);
+      // Manifests older than the newest that describe no retained checkpoint.
+      const retainedTokens = new Set(this.retained.map((c) => c.token));
+      for (const e of await this.manifests.keys()) {
+        if (e.seq >= newestSeq) continue;
+        const entry: ManifestEntry = await this.manifests.read(e.key, e.seq);
+        const token = entry.manifest?.checkpoint?.token;
+        if (entry.error === undefined && (token === undefined || !retainedTokens.has(token))) keys.push(e.key);
+      }
+      await this.manifests.delete([...new Set(keys)]);
+      for (const d of this.segmentDevices.values()) await d.truncateUntil(limit);
+    } catch (err) {
+      this.log.warn({ err }, 'checkpoint retention failed; it will be retried at the next checkpoint');
+    }
+  }
+
+  /** Tokens of the checkpoints in the store, newest first. */
+  async tokens(): Promise<string[]> {
+    const entries = await this.manifests.all();
+    return [...new Set(entries.flatMap((e) => (e.manifest?.checkpoint ? [e.manifest.checkpoint.token] : [])))];
+  }
+
+  async othersThan(token: string): Promise<string> {
+    return describeTokens(await this.manifests.all(), token);
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    for (const d of this.segmentDevices.values()) await d.close();
+    this.segmentDevices.clear();
+    await this.store.close();
+  }
+}
+
+function retainedBy(e: ManifestEntry, retained: CheckpointDescriptor[]): boolean {
+  const token = e.manifest?.checkpoint?.token;
+  return token !== undefined && retained.some((c) => c.token === token);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export type { StorageDevice };

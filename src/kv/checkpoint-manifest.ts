@@ -1,0 +1,176 @@
+/**
+ * Checkpoint manifests on an ObjectStore, and single-writer fencing.
+ *
+ * Layout under the checkpoint store's prefix:
+ *   manifest/<seq, 16 digits>.json   one per publish, created with if-none-match: * (never replaced)
+ *   checkpoints/<token>/index.bin    hash-index snapshot (CRC-32C trailer)
+ *   log/e<writer epoch>/…            snapshot-mode log segments (an ObjectLogDevice per writer epoch)
+ *
+ * The newest manifest (highest seq) is the truth. Publishing manifest seq+1 is a create-if-absent,
+ * so exactly one writer can publish after seq: opening a store publishes a claim manifest
+ * (writerEpoch + 1); a writer that has been superseded fails its next publish with FencedError
+ * and publishes nothing. Data objects are written first, the manifest last, so a checkpoint
+ * without its manifest does not exist. Each manifest carries a CRC of its body.
+ */
+import { crc32c } from '../core/checksum.js';
+import { ConfigError, CorruptionError, F2Error, FencedError, ObjectNotFoundError, PreconditionFailedError } from '../core/errors.js';
+import type { ObjectStore } from '../devices/object-store.js';
+
+export const MANIFEST_FORMAT = 1;
+const MANIFEST_PREFIX = 'manifest/';
+
+export interface DiscardRange {
+  /** Records in [from, to) whose version parity is `odd` belong to an unfinished version. */
+  from: number;
+  to: number;
+  odd: boolean;
+}
+
+export interface LogSegment {
+  /** ObjectLogDevice prefix in the checkpoint store holding [from, to). */
+  prefix: string;
+  from: number;
+  to: number;
+}
+
+export interface CheckpointDescriptor {
+  token: string;
+  createdAt: string;
+  mode: 'snapshot' | 'fold-over';
+  /** Version whose operations the checkpoint holds. */
+  version: number;
+  pageSize: number;
+  indexBuckets: number;
+  beginAddress: number;
+  /** Tail when the version switched. */
+  startAddress: number;
+  /** Log prefix covered: [beginAddress, finalAddress). */
+  finalAddress: number;
+  discard: DiscardRange[];
+  index: { key: string; bytes: number; crc: number };
+  /** Snapshot mode: where [beginAddress, finalAddress) lives in the checkpoint store. */
+  segments: LogSegment[];
+  /** Per session id, the serial number up to which its operations are in the checkpoint. */
+  sessions: Record<string, number>;
+}
+
+export interface Manifest {
+  format: number;
+  seq: number;
+  writerEpoch: number;
+  writerId: string;
+  publishedAt: string;
+  /** Newest checkpoint, undefined for a store that has none yet. */
+  checkpoint: CheckpointDescriptor | undefined;
+}
+
+export function manifestKey(seq: number): string {
+  return `${MANIFEST_PREFIX}${String(seq).padStart(16, '0')}.json`;
+}
+
+export function encodeManifest(m: Manifest): Uint8Array {
+  const body = JSON.stringify(m);
+  const crc = crc32c(new TextEncoder().encode(body));
+  return new TextEncoder().encode(JSON.stringify({ crc, body }));
+}
+
+export function decodeManifest(bytes: Uint8Array, key: string): Manifest {
+  let outer: { crc?: unknown; body?: unknown };
+  try {
+    outer = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as { crc?: unknown; body?: unknown };
+  } catch (err) {
+    throw new CorruptionError(`checkpoint manifest ${key} is not valid JSON (truncated or damaged)`, key, { cause: err });
+  }
+  if (typeof outer.body !== 'string' || typeof outer.crc !== 'number' || crc32c(new TextEncoder().encode(outer.body)) !== outer.crc) {
+    throw new CorruptionError(`checkpoint manifest ${key} failed its checksum`, key);
+  }
+  const m = JSON.parse(outer.body) as Manifest;
+  if (typeof m.format !== 'number' || m.format > MANIFEST_FORMAT) {
+    throw new ConfigError(
+      'checkpoint',
+      `manifest ${key} has format version ${String(m.format)}, newer than this f2kv understands (${MANIFEST_FORMAT}); upgrade f2kv to open this store`,
+    );
+  }
+  return m;
+}
+
+/** A manifest read from the store, or the error that made it unreadable. */
+export interface ManifestEntry {
+  key: string;
+  seq: number;
+  manifest?: Manifest;
+  error?: unknown;
+}
+
+export class ManifestStore {
+  constructor(readonly store: ObjectStore) {}
+
+  /** Manifest keys, oldest first. */
+  async keys(): Promise<{ key: string; seq: number }[]> {
+    const keys = await this.store.list(MANIFEST_PREFIX);
+    const out: { key: string; seq: number }[] = [];
+    for (const key of keys) {
+      const m = /^manifest\/(\d{16})\.json$/.exec(key);
+      if (m) out.push({ key, seq: Number(m[1]) });
+    }
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  async read(key: string, seq: number): Promise<ManifestEntry> {
+    try {
+      const bytes = await this.store.get(key);
+      const manifest = decodeManifest(bytes, key);
+      if (manifest.seq !== seq) throw new CorruptionError(`manifest ${key} claims seq ${manifest.seq}`, key);
+      return { key, seq, manifest };
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      if (error instanceof ObjectNotFoundError) return { key, seq, error };
+      return { key, seq, error };
+    }
+  }
+
+  /** Every manifest, newest first (unreadable ones carry their error). */
+  async all(): Promise<ManifestEntry[]> {
+    const keys = await this.keys();
+    const entries: ManifestEntry[] = [];
+    for (const { key, seq } of keys.reverse()) entries.push(await this.read(key, seq));
+    return entries;
+  }
+
+  /**
+   * Publishes manifest `m` (m.seq must be one above the newest this writer knows). Throws
+   * FencedError if another writer published that seq first.
+   */
+  async publish(m: Manifest): Promise<void> {
+    try {
+      await this.store.put(manifestKey(m.seq), encodeManifest(m), { ifNoneMatch: '*' });
+    } catch (err) {
+      if (err instanceof PreconditionFailedError) {
+        throw new FencedError(
+          `another writer took over the store at ${this.store.url} (manifest seq ${m.seq} already exists); ` +
+            'this instance may no longer write: close it and open the store again to continue from the newest checkpoint',
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.store.delete(keys);
+  }
+}
+
+/** Tokens of readable checkpoints, newest first (for error messages). */
+export function describeTokens(entries: ManifestEntry[], except?: string): string {
+  const tokens = [...new Set(entries.flatMap((e) => (e.manifest?.checkpoint ? [e.manifest.checkpoint.token] : [])))].filter(
+    (t) => t !== except,
+  );
+  return tokens.length === 0 ? 'no other checkpoint exists' : `checkpoints that can be recovered instead: ${tokens.join(', ')}`;
+}
+
+export class CheckpointNotFoundError extends F2Error {
+  constructor(token: string, available: string) {
+    super('CHECKPOINT_NOT_FOUND', `checkpoint ${token} does not exist; ${available}`);
+  }
+}
