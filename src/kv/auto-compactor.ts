@@ -11,7 +11,7 @@ import type { ResolvedOptions } from './options.js';
 
 export class AutoCompactor {
   private running = false;
-  private passDone: Promise<void> = Promise.resolve();
+  private waiters: (() => void)[] = [];
   private stopped = false;
   private appends = 0;
   private readonly log = componentLogger('auto-compactor');
@@ -27,12 +27,10 @@ export class AutoCompactor {
     const hlog = this.store.hlog;
     if (hlog.tailAddress - hlog.beginAddress < this.options.triggerFraction * this.options.maxLogSize) return;
     this.running = true;
-    this.passDone = new Promise<void>((resolve) => {
-      setImmediate(() => {
-        this.pass().finally(() => {
-          this.running = false;
-          resolve();
-        });
+    setImmediate(() => {
+      this.pass().finally(() => {
+        this.running = false;
+        this.release();
       });
     });
   }
@@ -44,11 +42,21 @@ export class AutoCompactor {
    */
   shouldThrottle(): boolean {
     const hlog = this.store.hlog;
-    return this.running && hlog.tailAddress - hlog.beginAddress > this.options.maxLogSize;
+    // Never while a checkpoint drains its version: the pass may be waiting for that checkpoint.
+    return this.running && hlog.tailAddress - hlog.beginAddress > this.options.maxLogSize && !this.store.checkpointSwitching;
   }
 
+  /** Resolves when the running pass ends, or earlier when release() is called. */
   whenPassDone(): Promise<void> {
-    return this.passDone;
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Wakes every throttled writer (the pass ended, or a checkpoint switched versions). */
+  release(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const fn of w) fn();
   }
 
   private async pass(): Promise<void> {
@@ -71,5 +79,6 @@ export class AutoCompactor {
 
   stop(): void {
     this.stopped = true;
+    this.release();
   }
 }

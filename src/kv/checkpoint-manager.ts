@@ -57,6 +57,7 @@ export class CheckpointManager {
   private readonly log = componentLogger('checkpoint');
   private fenced = false;
   private inProgress: Promise<string> | undefined;
+  private captureDone: Promise<void> | undefined;
   /** Retained checkpoints, newest first. */
   private retained: CheckpointDescriptor[];
   /** Snapshot mode: the log is uploaded up to here. */
@@ -148,6 +149,19 @@ export class CheckpointManager {
   truncationLimit(): number {
     if (this.retained.length === 0) return Number.MAX_SAFE_INTEGER;
     return Math.min(...this.retained.map((c) => c.beginAddress));
+  }
+
+  /**
+   * True between a checkpoint's version switch and its capture: the operations of the old version
+   * must be able to finish, so nothing may hold them back (see AutoCompactor.shouldThrottle).
+   */
+  get switching(): boolean {
+    return this.captureDone !== undefined;
+  }
+
+  /** Resolves when no checkpoint is between its version switch and its capture. */
+  captured(): Promise<void> {
+    return this.captureDone ?? Promise.resolve();
   }
 
   /** Resolves when no checkpoint is in progress. */
@@ -268,14 +282,27 @@ export class CheckpointManager {
     const sessions = kv.sessionSnapshot();
     const start = hlog.tailAddress;
     hlog.shiftReadOnly(start);
-    // 2. drain the operations of the checkpoint's version
-    await kv.drained(oldParity);
-    // 3. capture
-    const final = hlog.tailAddress;
-    hlog.shiftReadOnly(final);
-    const begin = hlog.beginAddress;
-    if (!(kv.index instanceof MemHashIndex)) throw new F2Error('UNSUPPORTED', 'checkpoints need a MemHashIndex');
-    const indexBytes = kv.index.snapshot((address) => kv.chainStart(address));
+    let signalCaptured = (): void => {};
+    this.captureDone = new Promise<void>((resolve) => {
+      signalCaptured = resolve;
+    });
+    kv.onVersionSwitch();
+    let final: number;
+    let begin: number;
+    let indexBytes: Uint8Array;
+    try {
+      // 2. drain the operations of the checkpoint's version
+      await kv.drained(oldParity);
+      // 3. capture
+      final = hlog.tailAddress;
+      hlog.shiftReadOnly(final);
+      begin = hlog.beginAddress;
+      if (!(kv.index instanceof MemHashIndex)) throw new F2Error('UNSUPPORTED', 'checkpoints need a MemHashIndex');
+      indexBytes = kv.index.snapshot((address) => kv.chainStart(address));
+    } finally {
+      this.captureDone = undefined;
+      signalCaptured();
+    }
     const buckets = kv.index.buckets;
     const discard = [...kv.discard.filter((d) => d.to > begin), { from: start, to: final, odd: kv.parityFlag !== 0 }].filter(
       (d) => d.to > d.from,

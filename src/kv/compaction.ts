@@ -86,8 +86,9 @@ export async function compactLog(
     }
     for (const r of newest.values()) await consider(r);
   }
-  // A checkpoint in progress still records the old begin; move begin only after it completes.
-  await store.checkpointIdle();
+  // Copies made after a checkpoint's version switch belong to the next version and are not in
+  // that checkpoint: begin may move only once the checkpoint has captured its (older) begin.
+  await store.checkpointCaptured();
   const reclaimed = Math.max(0, boundary - hlog.beginAddress);
   if (boundary > hlog.beginAddress) await hlog.shiftBegin(boundary, Math.min(boundary, store.truncationLimit()));
   store.compactionStats.passes++;

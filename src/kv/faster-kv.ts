@@ -46,6 +46,8 @@ export const NOT_FOUND = -1;
 export const PENDING_IO = -2;
 /** The tail cannot advance until flushes/evictions complete. */
 export const PENDING_ROOM = -3;
+/** track(): an operation outside the checkpoint versions (maintenance). */
+export const NOT_VERSIONED = -1;
 /** The index entry changed while the operation waited: retry from the index. */
 export const CHANGED = -4;
 
@@ -244,9 +246,19 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
     return this.checkpoints.tokens();
   }
 
-  /** Resolves when no checkpoint is in progress. */
-  checkpointIdle(): Promise<void> {
-    return this.checkpoints ? this.checkpoints.idle() : Promise.resolve();
+  /** Resolves when no checkpoint is between its version switch and its capture (see compaction). */
+  checkpointCaptured(): Promise<void> {
+    return this.checkpoints ? this.checkpoints.captured() : Promise.resolve();
+  }
+
+  /** Called by a checkpoint at its version switch: no writer may stay throttled behind compaction. */
+  onVersionSwitch(): void {
+    this.autoCompactor?.release();
+  }
+
+  /** True while a checkpoint waits for the operations of its version to finish. */
+  get checkpointSwitching(): boolean {
+    return this.checkpoints?.switching ?? false;
   }
 
   /** Serial numbers of every known session (active and inactive), for a checkpoint. */
@@ -731,7 +743,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
       if (previous) await previous.catch(() => undefined);
       return compactLog(this, untilAddress, mode, options.keepTombstones ?? false);
     };
-    const p = this.track(run);
+    const p = this.track(run, NOT_VERSIONED);
     this.compacting = p;
     return p.finally(() => {
       if (this.compacting === p) this.compacting = undefined;
@@ -742,7 +754,7 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   async growIndex(): Promise<void> {
     this.throwIfClosed();
     if (!(this.index instanceof MemHashIndex)) throw new F2Error('UNSUPPORTED', 'this index does not grow');
-    await this.track(() => (this.index as unknown as MemHashIndex).grow());
+    await this.track(() => (this.index as unknown as MemHashIndex).grow(), NOT_VERSIONED);
   }
 
   /** ChainSplitter for index growth. */
@@ -812,17 +824,24 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   }
 
   /** Runs `op` as an in-flight operation: close() waits for it. */
-  async track<T>(op: () => Promise<T>, parity = this.parityFlag): Promise<T> {
+  /**
+   * Runs `op` as an in-flight operation: close() waits for it. A session operation passes its
+   * version parity, and a checkpoint waits for the operations of its version; maintenance
+   * (compaction, growth) passes NOT_VERSIONED and is not waited for.
+   */
+  async track<T>(op: () => Promise<T>, parity: number = this.parityFlag): Promise<T> {
     this.throwIfClosed();
     this.inFlight++;
-    const slot = parity === 0 ? 0 : 1;
-    this.inFlightByParity[slot]!++;
+    const slot = parity === NOT_VERSIONED ? -1 : parity === 0 ? 0 : 1;
+    if (slot >= 0) this.inFlightByParity[slot]!++;
     try {
       return await op();
     } finally {
       this.inFlight--;
-      this.inFlightByParity[slot]!--;
-      if (this.inFlightByParity[slot] === 0 && this.drainWaiters.length > 0) this.wakeDrainWaiters();
+      if (slot >= 0) {
+        this.inFlightByParity[slot]!--;
+        if (this.inFlightByParity[slot] === 0 && this.drainWaiters.length > 0) this.wakeDrainWaiters();
+      }
       if (this.inFlight === 0 && this.idleWaiters.length > 0) {
         const w = this.idleWaiters;
         this.idleWaiters = [];
