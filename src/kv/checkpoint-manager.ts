@@ -17,6 +17,7 @@
  * copies to the tail, so no record is torn between versions.
  */
 import { randomBytes } from 'node:crypto';
+import { crc32c } from '../core/checksum.js';
 import { CorruptionError, F2Error, FencedError } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
 import { FLAG_VERSION_ODD } from '../core/record-layout.js';
@@ -42,6 +43,9 @@ const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface RecoveredCheckpoint {
   token: string;
+  /** Snapshot mode: log bytes downloaded from the checkpoint store, and kept from the local device. */
+  restoredBytes: number;
+  keptBytes: number;
   /** Per session id: operations with serial numbers up to this one survived. */
   sessions: Record<string, number>;
   finalAddress: number;
@@ -63,6 +67,7 @@ export class CheckpointManager {
   /** Snapshot mode: the log is uploaded up to here. */
   private uploadedUntil: number;
   private segments: LogSegment[];
+  private chunks: [number, number, number][];
   private readonly segmentDevices = new Map<string, ObjectLogDevice>();
   /** Log tail and session serials at the last checkpoint (to skip an empty final checkpoint). */
   private lastTail = -1;
@@ -83,6 +88,7 @@ export class CheckpointManager {
     const newest = retained[0];
     this.uploadedUntil = newest?.finalAddress ?? 0;
     this.segments = newest?.segments ?? [];
+    this.chunks = newest?.chunks ? [...newest.chunks] : [];
   }
 
   /**
@@ -192,11 +198,7 @@ export class CheckpointManager {
     try {
       if (c.mode === 'snapshot') {
         if (device.persistent) {
-          for (let a = c.beginAddress; a < c.finalAddress; a += UPLOAD_CHUNK_BYTES) {
-            const n = Math.min(UPLOAD_CHUNK_BYTES, c.finalAddress - a);
-            await device.write(a, await this.readSegments(c, a, n));
-          }
-          await device.sync();
+          await this.restoreToDevice(c, device);
           await hlog.recover(c.beginAddress, c.finalAddress, (a, n) => device.read(a, n));
         } else {
           await hlog.recover(c.beginAddress, c.finalAddress, (a, n) => this.readSegments(c, a, n));
@@ -214,6 +216,41 @@ export class CheckpointManager {
       throw await this.corruption(err, c, others);
     }
   }
+
+  /**
+   * Makes the local device hold [begin, final) of a snapshot checkpoint: chunks whose local bytes
+   * match the checkpoint's chunk checksums are kept (a restart on the same machine), every other
+   * range is downloaded from the checkpoint store (a fresh machine, or a damaged local log).
+   */
+  private async restoreToDevice(c: CheckpointDescriptor, device: StorageDevice): Promise<void> {
+    let covered = c.beginAddress;
+    const fetch = async (from: number, to: number): Promise<void> => {
+      for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
+        const n = Math.min(UPLOAD_CHUNK_BYTES, to - a);
+        await device.write(a, await this.readSegments(c, a, n));
+        this.restoredBytes += n;
+      }
+    };
+    for (const [from, to, crc] of c.chunks ?? []) {
+      if (to <= covered) continue;
+      if (from > covered) await fetch(covered, from);
+      const start = Math.max(from, covered);
+      let intact = false;
+      if (start === from) {
+        const local = await device.read(from, to - from).catch(() => undefined);
+        intact = local !== undefined && local.length === to - from && crc32c(local) === crc;
+      }
+      if (intact) this.keptBytes += to - from;
+      else await fetch(start, to);
+      covered = to;
+    }
+    if (covered < c.finalAddress) await fetch(covered, c.finalAddress);
+    await device.sync();
+  }
+
+  /** Bytes of the log downloaded from / kept on the local device by the last recovery. */
+  restoredBytes = 0;
+  keptBytes = 0;
 
   /** Adds the token and the tokens that can be recovered instead to a CorruptionError. */
   private async corruption(err: unknown, c: CheckpointDescriptor, others: () => Promise<string>): Promise<unknown> {
@@ -311,7 +348,13 @@ export class CheckpointManager {
     await hlog.flushUntil(final);
     if (hlog.device.persistent) await hlog.device.sync();
     let segments = this.segments.filter((s) => s.to > begin);
-    if (this.mode === 'snapshot') segments = await this.upload(hlog, Math.max(this.uploadedUntil, begin), final, segments);
+    const chunksBefore = this.chunks.length;
+    try {
+      if (this.mode === 'snapshot') segments = await this.upload(hlog, Math.max(this.uploadedUntil, begin), final, segments);
+    } catch (err) {
+      this.chunks.length = chunksBefore;
+      throw err;
+    }
     const seq = this.seq + 1;
     const token = `${String(seq).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
     const indexKey = `checkpoints/${token}/index.bin`;
@@ -329,6 +372,7 @@ export class CheckpointManager {
       discard,
       index: { key: indexKey, bytes: indexBytes.length, crc: 0 },
       segments,
+      chunks: this.mode === 'snapshot' ? (this.chunks = this.chunks.filter(([, to]) => to > begin)) : undefined,
       sessions,
     };
     // 5. publish
@@ -346,6 +390,7 @@ export class CheckpointManager {
         this.fenced = true;
         await this.store.delete([indexKey]).catch(() => undefined);
       }
+      this.chunks.length = chunksBefore;
       throw err;
     }
     this.seq = seq;
@@ -367,7 +412,9 @@ export class CheckpointManager {
     const device = await this.segmentDevice(prefix);
     for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
       const n = Math.min(UPLOAD_CHUNK_BYTES, to - a);
-      await device.write(a, await hlog.readRange(a, n));
+      const bytes = await hlog.readRange(a, n);
+      this.chunks.push([a, a + n, crc32c(bytes)]);
+      await device.write(a, bytes);
     }
     await device.sync();
     const last = segments[segments.length - 1];

@@ -50,6 +50,11 @@ export interface CheckpointDescriptor {
   index: { key: string; bytes: number; crc: number };
   /** Snapshot mode: where [beginAddress, finalAddress) lives in the checkpoint store. */
   segments: LogSegment[];
+  /**
+   * Snapshot mode: CRC-32C of each uploaded chunk [from, to), so recovery can keep the chunks a
+   * local log device still holds intact and download only the others.
+   */
+  chunks?: [from: number, to: number, crc: number][];
   /** Per session id, the serial number up to which its operations are in the checkpoint. */
   sessions: Record<string, number>;
 }

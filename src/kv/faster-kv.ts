@@ -200,7 +200,13 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
           store.discard = chosen.discard;
           store.discardBelow = Math.max(0, ...chosen.discard.map((d) => d.to));
           for (const [id, serial] of Object.entries(chosen.sessions)) store.sessionSerials.set(id, serial);
-          store.recoveredCheckpoint = { token: chosen.token, sessions: { ...chosen.sessions }, finalAddress: chosen.finalAddress };
+          store.recoveredCheckpoint = {
+            token: chosen.token,
+            sessions: { ...chosen.sessions },
+            finalAddress: chosen.finalAddress,
+            restoredBytes: manager.restoredBytes,
+            keptBytes: manager.keptBytes,
+          };
         }
         store.attachCheckpoints(manager);
         return store;

@@ -62,6 +62,9 @@ describe('checkpoints and recovery', () => {
     await s.delete('key-7');
     await a.close();
     const b = await FasterKv.open(opts(dir));
+    // Same machine: the local log is intact, so nothing is downloaded from the checkpoint store.
+    expect(b.recoveredCheckpoint?.restoredBytes).toBe(0);
+    expect(b.recoveredCheckpoint?.keptBytes).toBe(b.recoveredCheckpoint!.finalAddress - 64);
     const s2 = b.continueSession('app');
     expect(s2.serial).toBe(3001);
     for (let i = 0; i < 3000; i += 11) expect(text(await s2.read(`key-${i}`))).toBe(i === 7 ? undefined : `value-${i}`);
@@ -86,9 +89,30 @@ describe('checkpoints and recovery', () => {
     await a.close();
     rmSync(join(local, 'hot'), { recursive: true, force: true });
     const b = await FasterKv.open(o());
+    expect(b.recoveredCheckpoint?.keptBytes).toBe(0);
+    expect(b.recoveredCheckpoint?.restoredBytes).toBe(b.recoveredCheckpoint!.finalAddress - 64);
     const r = b.startSession();
     for (let i = 0; i < 4000; i += 3) expect(text(await r.read(`key-${i}`))).toBe(i % 2 === 0 ? `value-${i}+` : `value-${i}`);
     expect(b.stats().log.pagesEvicted + b.stats().operations.pendingReads).toBeGreaterThan(0);
+    await b.close();
+  });
+
+  it('downloads only the damaged part of a local log in snapshot mode', async () => {
+    const dir = tmp();
+    const a = await FasterKv.open(opts(dir));
+    const s = a.startSession();
+    for (let i = 0; i < 3000; i++) await s.upsert(`key-${i}`, `value-${i}`);
+    await a.close();
+    const segment = join(dir, 'hot', 'segment-0000000000.f2log');
+    const bytes = readFileSync(segment);
+    bytes[100]! ^= 0xff;
+    writeFileSync(segment, bytes);
+    const b = await FasterKv.open(opts(dir));
+    const rc = b.recoveredCheckpoint!;
+    expect(rc.restoredBytes).toBeGreaterThan(0);
+    expect(rc.keptBytes).toBe(0); // one chunk: the damaged one
+    const r = b.startSession();
+    for (let i = 0; i < 3000; i += 17) expect(text(await r.read(`key-${i}`))).toBe(`value-${i}`);
     await b.close();
   });
 
