@@ -31,6 +31,8 @@ export interface ChainSplitter {
 }
 
 export const BUCKET_WORDS = 16;
+/** Milliseconds of background index migration per event-loop turn. */
+const GROWTH_SLICE_MS = 1;
 const SNAPSHOT_MAGIC = 0x58493246; // "F2IX"
 export const ENTRIES_PER_BUCKET = 7;
 const LINK_WORD = 14;
@@ -178,8 +180,9 @@ export class MemHashIndex implements KvIndex {
     // Background slices while the event loop is idle; operations also migrate a few buckets each
     // (findOrCreateEntry), so growth completes even under a workload that never yields.
     const step = (): void => {
-      if (this.oldTable === undefined) return;
-      this.migrateSlice(8192);
+      // About a millisecond of migration per event-loop turn, so operations keep running.
+      const deadline = performance.now() + GROWTH_SLICE_MS;
+      while (this.oldTable !== undefined && performance.now() < deadline) this.migrateSlice(256);
       if (this.oldTable !== undefined) setImmediate(step);
     };
     setImmediate(step);
