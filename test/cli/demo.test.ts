@@ -34,7 +34,7 @@ describe('f2kv demo', () => {
     expect(report.mismatchCount).toBe(0);
     // load checks nothing; mixed reads/rmws and the final verify of every key do.
     expect(report.checks).toBeGreaterThan(TINY.records);
-    expect(report.phases.map((p) => p.name)).toEqual(['load', 'mixed workload', 'verify all keys']);
+    expect(report.phases.map((p) => p.name)).toEqual(['load', 'mixed workload', 'checkpoint', 'verify all keys', 'recover + verify']);
     for (const p of report.phases) expect(p.opsPerSecond).toBeGreaterThan(0);
 
     // The data really did not fit: pages were flushed and evicted, and reads went to the device.
@@ -51,6 +51,10 @@ describe('f2kv demo', () => {
     expect(out).toContain('pending reads');
     expect(out).toContain('index');
     expect(out).toContain('0 mismatches. OK');
+    // The store was closed (final checkpoint), reopened from it and checked again.
+    expect(out).toMatch(/reopened from checkpoint \d{6}-[0-9a-f]{8}/);
+    const recovered = report.phases.find((p) => p.name === 'recover + verify')!;
+    expect(recovered.operations).toBeGreaterThan(0);
     expect(io.stderr()).toContain('load: 100%');
 
     const files = await readdir(join(dir, 'hot'));
