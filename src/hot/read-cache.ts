@@ -25,6 +25,7 @@ import {
   writeFiller,
   writeRecordHeader,
 } from '../core/record-layout.js';
+import { PageFrames } from '../log/page-frames.js';
 
 /** Set on a cached record when it is read; earns a second chance at eviction. */
 export const FLAG_RECENTLY_READ = 1 << 20;
@@ -46,6 +47,7 @@ export type RelinkFunction = (from: number, to: number, key: Uint8Array, keyLeng
 export class ReadCache {
   readonly pageSize: number;
   readonly frameCount: number;
+  private readonly frames: PageFrames;
   private readonly frames8: (Uint8Array | undefined)[];
   private readonly frames32: (Uint32Array | undefined)[];
   private tailPage: number;
@@ -62,8 +64,10 @@ export class ReadCache {
   constructor(memorySize: number, pageSize: number) {
     this.pageSize = pageSize;
     this.frameCount = Math.max(3, Math.floor(memorySize / pageSize));
-    this.frames8 = new Array<Uint8Array | undefined>(this.frameCount).fill(undefined);
-    this.frames32 = new Array<Uint32Array | undefined>(this.frameCount).fill(undefined);
+    this.frames = new PageFrames(this.frameCount, pageSize);
+    // The engine's hot paths index these arrays directly.
+    this.frames8 = this.frames.u8;
+    this.frames32 = this.frames.u32;
     this.tailPage = 0;
     this.tailOffset = LOG_BEGIN_ADDRESS;
     this.oldestPage = 0;
@@ -71,12 +75,7 @@ export class ReadCache {
   }
 
   private ensureFrame(page: number): void {
-    const f = page % this.frameCount;
-    if (this.frames8[f] === undefined) {
-      const buffer = new ArrayBuffer(this.pageSize);
-      this.frames8[f] = new Uint8Array(buffer);
-      this.frames32[f] = new Uint32Array(buffer);
-    }
+    this.frames.ensure(page);
   }
 
   private logical(address: number): number {
@@ -231,15 +230,13 @@ export class ReadCache {
   }
 
   stats(): ReadCacheStats {
-    let allocated = 0;
-    for (const f of this.frames8) if (f !== undefined) allocated++;
     return {
       hits: this.hits,
       misses: this.misses,
       inserts: this.inserts,
       evicted: this.evicted,
       secondChance: this.secondChance,
-      memoryBytes: allocated * this.pageSize,
+      memoryBytes: this.frames.memoryBytes,
     };
   }
 }

@@ -27,6 +27,7 @@ import {
   writeFiller,
 } from '../core/record-layout.js';
 import type { StorageDevice } from '../devices/storage-device.js';
+import { PageFrames } from './page-frames.js';
 
 export interface HybridLogOptions {
   device: StorageDevice;
@@ -71,6 +72,7 @@ export class HybridLog {
   readonly device: StorageDevice;
   readonly epoch = new LightEpoch();
   /** Page frames by frame index; undefined until first used. */
+  private readonly frames: PageFrames;
   readonly frames8: (Uint8Array | undefined)[];
   readonly frames32: (Uint32Array | undefined)[];
 
@@ -104,8 +106,10 @@ export class HybridLog {
     this.device = device;
     this.pageSize = pageSize;
     this.frameCount = Math.max(2, Math.floor(options.memorySize / pageSize));
-    this.frames8 = new Array<Uint8Array | undefined>(this.frameCount).fill(undefined);
-    this.frames32 = new Array<Uint32Array | undefined>(this.frameCount).fill(undefined);
+    this.frames = new PageFrames(this.frameCount, pageSize);
+    // The engine's hot paths index these arrays directly.
+    this.frames8 = this.frames.u8;
+    this.frames32 = this.frames.u32;
     const fraction = options.mutableFraction;
     assert(fraction > 0 && fraction <= 1, 'mutable fraction in (0, 1]');
     let mutable = fraction >= 1 && !device.persistent ? Infinity : Math.max(1, Math.floor(this.frameCount * fraction));
@@ -197,12 +201,7 @@ export class HybridLog {
   }
 
   private ensureFrame(page: number): void {
-    const f = page % this.frameCount;
-    if (this.frames8[f] === undefined) {
-      const buffer = new ArrayBuffer(this.pageSize);
-      this.frames8[f] = new Uint8Array(buffer);
-      this.frames32[f] = new Uint32Array(buffer);
-    }
+    this.frames.ensure(page);
   }
 
   /** Moves readOnly behind the new tail page, keeping `mutablePages` pages mutable. */
@@ -470,8 +469,7 @@ export class HybridLog {
   }
 
   stats(): HybridLogStats {
-    let allocated = 0;
-    for (const f of this.frames8) if (f !== undefined) allocated++;
+    const memoryBytes = this.frames.memoryBytes;
     return {
       beginAddress: this.beginAddress,
       headAddress: this.headAddress,
@@ -480,8 +478,8 @@ export class HybridLog {
       tailAddress: this.tailAddress,
       pageSize: this.pageSize,
       frameCount: this.frameCount,
-      framesAllocated: allocated,
-      memoryBytes: allocated * this.pageSize,
+      framesAllocated: memoryBytes / this.pageSize,
+      memoryBytes,
       pagesFlushed: this.pagesFlushed,
       pagesEvicted: this.pagesEvicted,
       backpressureWaits: this.backpressureWaits,
