@@ -6,7 +6,8 @@
  * Two APIs over one engine:
  * - async (`read`, `upsert`, `rmw`, `delete`): always correct, whatever is in memory;
  * - sync fast path (`readSync`, `readInto`, `upsertSync`, `rmwSync`, `deleteSync`): completes in
- *   memory or returns PENDING, in which case the caller uses the async call instead.
+ *   memory or returns PENDING, in which case nothing happened (no serial number is used) and the
+ *   caller uses the async call instead.
  */
 import { ScratchEncoder, valueBytes, type Bytes } from '../core/bytes.js';
 import { ClosedError } from '../core/errors.js';
@@ -52,7 +53,18 @@ export class Session {
     store.opStats.reads++;
     const address = store.findInMemory(k, k.length);
     if (address > 0) return store.valueAt(address);
-    return address === NOT_FOUND ? undefined : PENDING;
+    if (address === NOT_FOUND) return undefined;
+    return this.notDone(store.opStats, 'reads');
+  }
+
+  /**
+   * A sync call that returns PENDING did nothing: it gives back its serial number and its count,
+   * so that the async call the caller makes next is the one operation that happens.
+   */
+  private notDone(stats: { reads: number; upserts: number; rmws: number; deletes: number }, kind: 'reads' | 'upserts' | 'rmws' | 'deletes'): Pending {
+    this.serial--;
+    stats[kind]--;
+    return PENDING;
   }
 
   /**
@@ -66,7 +78,9 @@ export class Session {
     store.opStats.reads++;
     const address = store.findInMemory(k, k.length);
     if (address > 0) return store.valueInto(address, out);
-    return address === NOT_FOUND ? -1 : PENDING_CODE;
+    if (address === NOT_FOUND) return -1;
+    this.notDone(store.opStats, 'reads');
+    return PENDING_CODE;
   }
 
   /** Upserts in memory; PENDING only when the log must wait for a flush (then use upsert()). */
@@ -76,7 +90,7 @@ export class Session {
     const store = this.store;
     this.serial++;
     store.opStats.upserts++;
-    if (store.upsertInMemory(k, k.length, v) === PENDING_ROOM) return PENDING;
+    if (store.upsertInMemory(k, k.length, v) === PENDING_ROOM) return this.notDone(store.opStats, 'upserts');
   }
 
   /** RMW in memory: the new value, or PENDING when the old value is on the device or the log is full. */
@@ -86,7 +100,7 @@ export class Session {
     this.serial++;
     store.opStats.rmws++;
     const r = store.rmwInMemory(k, k.length, fn);
-    return r === OK ? store.lastRmwValue! : PENDING;
+    return r === OK ? store.lastRmwValue! : this.notDone(store.opStats, 'rmws');
   }
 
   deleteSync(key: Bytes): void | Pending {
@@ -94,7 +108,7 @@ export class Session {
     const store = this.store;
     this.serial++;
     store.opStats.deletes++;
-    if (store.deleteInMemory(k, k.length) === PENDING_ROOM) return PENDING;
+    if (store.deleteInMemory(k, k.length) === PENDING_ROOM) return this.notDone(store.opStats, 'deletes');
   }
 
   // ------------------------------------------------------------------ async API

@@ -112,8 +112,10 @@ describe('FasterKv larger than memory', () => {
     const st = store.stats();
     expect(st.log.headAddress).toBeGreaterThan(64);
     expect(st.log.pagesEvicted).toBeGreaterThan(10);
+    const serial = s.serial;
     expect(s.readSync(u64(0))).toBe(PENDING);
     expect(s.readInto(u64(0), new Uint8Array(32))).toBe(PENDING_CODE);
+    expect(s.serial).toBe(serial); // a PENDING sync call did nothing and uses no serial number
     for (let i = 0; i < n; i += 7) expect(dec.decode(await s.read(u64(i)))).toBe(`value-${i}`);
     expect(await s.read(u64(n + 1))).toBeUndefined();
     expect(store.stats().operations.pendingReads).toBeGreaterThan(0);
