@@ -5,7 +5,7 @@
  * (64 bytes, one cache line): seven entries of two words and an overflow link.
  *
  *   entry word 0: address, low 32 bits
- *   entry word 1: address, high 16 bits | tag << 16 (14 bits)
+ *   entry word 1: address, high 16 bits | tag << 16 (14 bits) | duplicate bit 30 (see grow)
  *   link  word 14: bucket number of the overflow bucket (0 = none); word 15 unused
  *
  * An entry whose address is 0 is empty. Records whose keys share (bucket, tag) form one chain,
@@ -31,6 +31,8 @@ export interface ChainSplitter {
 }
 
 export const BUCKET_WORDS = 16;
+/** Entry word 1, bit 30: a copy left by a conservative split (not counted in the load). */
+const DUPLICATE_BIT = 1 << 30;
 /** Milliseconds of background index migration per event-loop turn. */
 const GROWTH_SLICE_MS = 1;
 const SNAPSHOT_MAGIC = 0x58493246; // "F2IX"
@@ -94,14 +96,13 @@ export class MemHashIndex implements KvIndex {
   }
 
   /** Claims an empty slot for `tag` in bucket `bucket` (or a new overflow bucket of it). */
-  private createEntry(bucket: number, tag: number, counted = true): number {
+  private createEntry(bucket: number, tag: number): number {
     let t = this.table;
     let b = bucket * BUCKET_WORDS;
     for (;;) {
       for (let w = b; w < b + LINK_WORD; w += 2) {
         if (t[w] === 0 && (t[w + 1]! & 0xffff) === 0) {
           t[w + 1] = tag << 16;
-          if (counted) this.entryCount++;
           return w;
         }
       }
@@ -112,7 +113,6 @@ export class MemHashIndex implements KvIndex {
         t[b + LINK_WORD] = fresh;
         const w = fresh * BUCKET_WORDS;
         t[w + 1] = tag << 16;
-        if (counted) this.entryCount++;
         return w;
       }
       b = next * BUCKET_WORDS;
@@ -131,17 +131,35 @@ export class MemHashIndex implements KvIndex {
     return this.table[handle]! + (this.table[handle + 1]! & 0xffff) * TWO_POW_32;
   }
 
+  /**
+   * Points an entry at `address`. The load counts chains: an entry counts once it names a record
+   * (an entry created for an operation that then had to wait holds address 0 and is reused by its
+   * retry), and a duplicate left by a conservative split does not count until an operation
+   * appends through it.
+   */
   setEntryAddress(handle: number, address: number): void {
     const t = this.table;
+    const hi = t[handle + 1]!;
+    const wasEmpty = t[handle] === 0 && (hi & 0xffff) === 0;
+    const counted = !wasEmpty && (hi & DUPLICATE_BIT) === 0;
+    const counts = address !== 0;
+    if (counted !== counts) this.entryCount += counts ? 1 : -1;
     t[handle] = address % TWO_POW_32;
-    t[handle + 1] = (t[handle + 1]! & 0xffff0000) | (Math.floor(address / TWO_POW_32) & 0xffff);
+    t[handle + 1] = (hi & 0x3fff0000) | (Math.floor(address / TWO_POW_32) & 0xffff);
+  }
+
+  /** Sets an entry during migration: counting is done by the caller; `duplicate` marks a conservative copy. */
+  private placeMigrated(bucket: number, tag: number, address: number, duplicate: boolean): void {
+    const w = this.createEntry(bucket, tag);
+    const t = this.table;
+    t[w] = address % TWO_POW_32;
+    t[w + 1] = (tag << 16) | (duplicate ? DUPLICATE_BIT : 0) | (Math.floor(address / TWO_POW_32) & 0xffff);
   }
 
   /** Empties an entry (its tag is forgotten too). */
   clearEntry(handle: number): void {
-    this.table[handle] = 0;
+    this.setEntryAddress(handle, 0);
     this.table[handle + 1] = 0;
-    this.entryCount--;
   }
 
   /** Entries in use per entry slot of the main buckets. */
@@ -227,13 +245,16 @@ export class MemHashIndex implements KvIndex {
         const hi = old[w + 1]!;
         if (lo === 0 && (hi & 0xffff) === 0) continue;
         const tag = (hi >>> 16) & TAG_MASK;
+        const duplicate = (hi & DUPLICATE_BIT) !== 0;
         splitter.splitChain(lo + (hi & 0xffff) * TWO_POW_32, oldBuckets);
+        const low = splitter.splitLow;
+        const high = splitter.splitHigh;
         // Tags are unique within an old bucket, so each new bucket gets at most one entry per tag.
-        // The load counts chains: an entry whose chain is split conservatively into both buckets
-        // (it continues on the device) still counts once, so duplicates never trigger growth.
-        if (splitter.splitLow !== 0) this.setEntryAddress(this.createEntry(b, tag, false), splitter.splitLow);
-        if (splitter.splitHigh !== 0) this.setEntryAddress(this.createEntry(b + oldBuckets, tag, false), splitter.splitHigh);
-        if (splitter.splitLow === 0 && splitter.splitHigh === 0) this.entryCount--;
+        // A chain split conservatively (it continues on the device, so both new entries name the
+        // same address) stays one counted chain: the high copy is marked as a duplicate.
+        if (low !== 0) this.placeMigrated(b, tag, low, duplicate);
+        if (high !== 0) this.placeMigrated(b + oldBuckets, tag, high, duplicate || (low !== 0 && low === high));
+        if (low === 0 && high === 0 && !duplicate) this.entryCount--;
       }
       const next = old[w0 + LINK_WORD]!;
       if (next === 0) break;
