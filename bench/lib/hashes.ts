@@ -5,6 +5,8 @@
  * more than 2^18 buckets their tag and bucket bits overlap; two-lane hashes have a separate lane.
  * Written from the published algorithm descriptions (FNV, MurmurHash3, xxHash).
  */
+import { hashKey, lastTag as keyHashTag } from '../../src/core/key-hash.js';
+
 export interface HashCandidate {
   readonly name: string;
   readonly description: string;
@@ -117,38 +119,11 @@ export function xxhash32(bytes: Uint8Array, length: number): number {
  * (independent multiplies the CPU can overlap), then each lane is folded into the other and
  * avalanched. Lane a gives the bucket hash, lane b the tag.
  */
+/** mx2: the 2-lane multiply-xorshift hash that src/core/key-hash.ts adopted (lane b = tag). */
 export function mx2(bytes: Uint8Array, length: number): number {
-  let a = 0x243f6a88 ^ length;
-  let b = 0x85a308d3 ^ Math.imul(length, P1);
-  const end8 = length & ~7;
-  let i = 0;
-  for (; i < end8; i += 8) {
-    a = Math.imul(a ^ word(bytes, i), 0x2c1b3c6d);
-    b = Math.imul(b ^ word(bytes, i + 4), 0x297a2d39);
-    a ^= a >>> 15;
-    b ^= b >>> 14;
-  }
-  if (i + 4 <= length) {
-    a = Math.imul(a ^ word(bytes, i), 0x2c1b3c6d);
-    a ^= a >>> 15;
-    i += 4;
-  }
-  if (i < length) {
-    let w = 0;
-    for (let s = 0; i < length; i++, s += 8) w |= bytes[i]! << s;
-    b = Math.imul(b ^ w, 0x297a2d39);
-    b ^= b >>> 14;
-  }
-  a = Math.imul(a ^ ((b << 16) | (b >>> 16)), 0x7feb352d);
-  a ^= a >>> 15;
-  a = Math.imul(a, 0x846ca68b);
-  a ^= a >>> 16;
-  b = Math.imul(b + a, 0x9e3779b1);
-  b ^= b >>> 15;
-  b = Math.imul(b, 0x85ebca6b);
-  b ^= b >>> 13;
-  lastTag = (b >>> TAG_SHIFT) & 0x3fff;
-  return a;
+  const h = hashKey(bytes, length);
+  lastTag = keyHashTag();
+  return h;
 }
 
 const topTag = (): number => (lastHash >>> TAG_SHIFT) & 0x3fff;
