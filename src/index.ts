@@ -1,5 +1,6 @@
 /** f2kv public API. */
-export { FasterKv, PENDING, type FasterKvStats, type RmwFunction, type OperationStats } from './kv/faster-kv.js';
+export { FasterKv } from './hot/faster-kv.js';
+export { KvEngine, PENDING, type KvEngineStats, type KvEngineStats as FasterKvStats, type RmwFunction, type OperationStats } from './kv/kv-engine.js';
 export { Session, PENDING_CODE } from './kv/session.js';
 export type {
   FasterKvOptions,
@@ -14,7 +15,7 @@ export type { CompactionResult, CompactionMode } from './kv/compaction.js';
 export type { RecoveredCheckpoint } from './kv/checkpoint-manager.js';
 export { CheckpointNotFoundError } from './kv/checkpoint-manifest.js';
 export { MemHashIndex } from './hot/mem-hash-index.js';
-export type { ReadCacheStats } from './hot/read-cache.js';
+export type { ReadCacheStats } from './log/read-cache.js';
 export { HybridLog, type HybridLogStats } from './log/hybrid-log.js';
 export type { ScanRecord } from './log/log-scanner.js';
 export { FasterLog, type FasterLogOptions, type FasterLogCommitOptions, type FasterLogEntry, type FasterLogStats } from './log/faster-log.js';

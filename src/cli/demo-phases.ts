@@ -3,7 +3,7 @@
  * runner (demo.ts) times nothing itself and prints each phase's result. To add a phase (tiers,
  * checkpoint and recovery later), write a DemoPhase and add it to `defaultPhases`.
  */
-import { PENDING, PENDING_CODE, type FasterKv, type MemHashIndex, type Session } from '../index.js';
+import { PENDING, PENDING_CODE, type FasterKv, type Session } from '../index.js';
 import type { Prng } from '../core/prng.js';
 import type { DemoOracle } from './demo-oracle.js';
 import { KEY_BYTES, maxValueSize } from './demo-oracle.js';
@@ -44,7 +44,7 @@ export const DEFAULT_MIX: WorkloadMix = {
 export interface DemoContext {
   readonly settings: DemoSettings;
   readonly io: Io;
-  readonly store: FasterKv<MemHashIndex>;
+  readonly store: FasterKv;
   readonly session: Session;
   readonly oracle: DemoOracle;
   readonly rng: Prng;

@@ -15,20 +15,7 @@ import { TWO_POW_32 } from '../core/address.js';
 import { crc32c } from '../core/checksum.js';
 import { assert, ConfigError, CorruptionError } from '../core/errors.js';
 import { TAG_MASK } from '../core/key-hash.js';
-import { INDEX_NOT_FOUND, type KvIndex, type KvIndexStats } from '../kv/kv-index.js';
-
-/**
- * Splits a chain for index growth: given the chain's newest address and the hash bit that
- * separates the two new buckets, reports the newest address of the chain's records whose hash
- * has that bit clear (`low`) and set (`high`), 0 when there is none. A chain that continues on
- * the device before both are found gives its device address to the undetermined side (the chain
- * is followed by key comparison, so an entry that names records of both buckets is still correct).
- */
-export interface ChainSplitter {
-  splitChain(address: number, bit: number): void;
-  splitLow: number;
-  splitHigh: number;
-}
+import { INDEX_NOT_FOUND, type ChainSplitter, type KvIndex, type KvIndexStats } from '../kv/kv-index.js';
 
 export const BUCKET_WORDS = 16;
 /** Entry word 1, bit 30: a copy left by a conservative split (not counted in the load). */

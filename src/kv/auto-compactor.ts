@@ -5,7 +5,7 @@
  * keeps serving); close() stops them.
  */
 import { componentLogger } from '../core/logger.js';
-import type { FasterKv } from './faster-kv.js';
+import type { KvEngine } from './kv-engine.js';
 import type { KvIndex } from './kv-index.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -17,7 +17,7 @@ export class AutoCompactor {
   private readonly log = componentLogger('auto-compactor');
 
   constructor(
-    private readonly store: FasterKv<KvIndex>,
+    private readonly store: KvEngine<KvIndex>,
     private readonly options: ResolvedOptions['compaction'],
   ) {}
 

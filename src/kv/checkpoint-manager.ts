@@ -24,7 +24,6 @@ import { FLAG_VERSION_ODD } from '../core/record-layout.js';
 import { ObjectLogDevice } from '../devices/object-log-device.js';
 import type { ObjectStore } from '../devices/object-store.js';
 import type { StorageDevice } from '../devices/storage-device.js';
-import { MemHashIndex } from '../hot/mem-hash-index.js';
 import type { HybridLog } from '../log/hybrid-log.js';
 import {
   CheckpointNotFoundError,
@@ -35,7 +34,7 @@ import {
   type LogSegment,
   type ManifestEntry,
 } from './checkpoint-manifest.js';
-import type { FasterKv } from './faster-kv.js';
+import type { KvEngine } from './kv-engine.js';
 import type { KvIndex } from './kv-index.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -175,15 +174,19 @@ export class CheckpointManager {
     return this.inProgress ? this.inProgress.then(() => undefined, () => undefined) : Promise.resolve();
   }
 
-  /** Loads the index snapshot of a checkpoint. */
-  async loadIndex(c: CheckpointDescriptor, others: () => Promise<string>): Promise<MemHashIndex> {
+  /** Loads the index snapshot of a checkpoint; `restore` rebuilds the index from its bytes. */
+  async loadIndex<I extends KvIndex>(
+    c: CheckpointDescriptor,
+    others: () => Promise<string>,
+    restore: (bytes: Uint8Array, where: string) => I,
+  ): Promise<I> {
     const where = `${c.index.key} (checkpoint ${c.token})`;
     try {
       const bytes = await this.store.get(c.index.key);
       if (bytes.length !== c.index.bytes) {
         throw new CorruptionError(`index snapshot ${where} has ${bytes.length} bytes, expected ${c.index.bytes} (truncated?)`, c.index.key);
       }
-      return MemHashIndex.fromSnapshot(bytes, where);
+      return restore(bytes, where);
     } catch (err) {
       throw await this.corruption(err, c, others);
     }
@@ -288,7 +291,7 @@ export class CheckpointManager {
   }
 
   /** Takes a checkpoint of `kv` (serialized with any other in progress). Resolves with its token once durable. */
-  checkpoint(kv: FasterKv<KvIndex>): Promise<string> {
+  checkpoint(kv: KvEngine<KvIndex>): Promise<string> {
     const previous = this.inProgress;
     const run = async (): Promise<string> => {
       if (previous) await previous.catch(() => undefined);
@@ -303,11 +306,11 @@ export class CheckpointManager {
   }
 
   /** True when nothing was written since the last checkpoint (a final checkpoint can be skipped). */
-  unchangedSince(kv: FasterKv<KvIndex>): boolean {
+  unchangedSince(kv: KvEngine<KvIndex>): boolean {
     return kv.hlog.tailAddress === this.lastTail && JSON.stringify(kv.sessionSnapshot()) === this.lastSerials;
   }
 
-  private async take(kv: FasterKv<KvIndex>): Promise<string> {
+  private async take(kv: KvEngine<KvIndex>): Promise<string> {
     if (this.fenced) throw new FencedError(`this store was fenced by another writer at ${this.store.url}; open it again to continue`);
     const started = performance.now();
     const hlog = kv.hlog;
@@ -334,7 +337,7 @@ export class CheckpointManager {
       final = hlog.tailAddress;
       hlog.shiftReadOnly(final);
       begin = hlog.beginAddress;
-      if (!(kv.index instanceof MemHashIndex)) throw new F2Error('UNSUPPORTED', 'checkpoints need a MemHashIndex');
+      if (kv.index.snapshot === undefined) throw new F2Error('UNSUPPORTED', 'this index cannot be checkpointed');
       indexBytes = kv.index.snapshot((address) => kv.chainStart(address));
     } finally {
       this.captureDone = undefined;

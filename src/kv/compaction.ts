@@ -12,7 +12,7 @@
 import { CompactionRangeError } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
 import { scanLog, type ScanRecord } from '../log/log-scanner.js';
-import type { FasterKv } from './faster-kv.js';
+import type { KvEngine } from './kv-engine.js';
 import type { KvIndex } from './kv-index.js';
 
 export type CompactionMode = 'lookup' | 'scan';
@@ -32,7 +32,7 @@ export interface CompactionResult {
 const log = componentLogger('compaction');
 
 /** The address compaction will really stop at: `until` rounded down to a page boundary, or readOnly. */
-export function compactionBoundary(store: FasterKv<KvIndex>, until: number): number {
+export function compactionBoundary(store: KvEngine<KvIndex>, until: number): number {
   const hlog = store.hlog;
   if (!Number.isSafeInteger(until)) throw new CompactionRangeError(`compaction address must be an integer, got ${until}`);
   if (until > hlog.readOnlyAddress) {
@@ -52,7 +52,7 @@ export function compactionBoundary(store: FasterKv<KvIndex>, until: number): num
 }
 
 export async function compactLog(
-  store: FasterKv<KvIndex>,
+  store: KvEngine<KvIndex>,
   until: number,
   mode: CompactionMode,
   keepTombstones: boolean,

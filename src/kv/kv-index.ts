@@ -20,7 +20,23 @@ export interface KvIndexStats {
   bytes: number;
 }
 
+/**
+ * Splits a chain for index growth: given the chain's newest address and the hash bit that
+ * separates the two new buckets, reports the newest address of the chain's records whose hash
+ * has that bit clear (`splitLow`) and set (`splitHigh`), 0 when there is none. A chain that
+ * continues on the device before both are found gives its device address to the undetermined
+ * side (chains are followed by key comparison, so an entry naming records of both buckets is
+ * still correct). The engine implements it; an index that grows calls it.
+ */
+export interface ChainSplitter {
+  splitChain(address: number, bit: number): void;
+  splitLow: number;
+  splitHigh: number;
+}
+
 export interface KvIndex {
+  /** Buckets of the table (the size a checkpoint records). */
+  readonly buckets: number;
   /** Handle of the entry for (hash, tag), INDEX_NOT_FOUND, or INDEX_PENDING. */
   findEntry(hash: number, tag: number): number;
   /** Handle of the entry for (hash, tag), creating an empty one if absent, or INDEX_PENDING. */
@@ -32,4 +48,17 @@ export interface KvIndex {
   /** Calls fn(address) for every non-empty entry (recovery, read-cache unlinking, stats). */
   forEachEntry(fn: (address: number, handle: number) => void): void;
   stats(): KvIndexStats;
+
+  // Optional capabilities (the hot tier's MemHashIndex has them all).
+  /** Set by the engine so that growth can split chains. */
+  splitter?: ChainSplitter | undefined;
+  /** Doubles the table while operations continue. */
+  grow?(): Promise<void>;
+  readonly growing?: boolean;
+  /** Chains per entry slot: drives automatic growth. */
+  readonly load?: number;
+  readonly growths?: number;
+  readonly lastGrowthMs?: number;
+  /** Serializes the table for a checkpoint; `resolve` maps each entry address to the one to persist. */
+  snapshot?(resolve: (address: number) => number): Uint8Array;
 }

@@ -13,8 +13,8 @@ import { ScratchEncoder, valueBytes, type Bytes } from '../core/bytes.js';
 import { ClosedError } from '../core/errors.js';
 import { FLAG_TOMBSTONE, RECORD_HEADER_BYTES } from '../core/record-layout.js';
 import type { DeviceRecord } from '../log/hybrid-log.js';
-import type { FasterKv, Pending, RmwFunction } from './faster-kv.js';
-import { NOT_FOUND, OK, PENDING, PENDING_IO, PENDING_ROOM } from './faster-kv.js';
+import type { KvEngine, Pending, RmwFunction } from './kv-engine.js';
+import { NOT_FOUND, OK, PENDING, PENDING_IO, PENDING_ROOM } from './kv-engine.js';
 import type { KvIndex } from './kv-index.js';
 
 /** readInto's result when the value is on the device: use read() instead. */
@@ -24,11 +24,11 @@ export class Session {
   readonly id: string;
   /** Serial number of the last operation started by this session. */
   serial = 0;
-  private readonly store: FasterKv<KvIndex>;
+  private readonly store: KvEngine<KvIndex>;
   private readonly encoder = new ScratchEncoder();
   private ended = false;
 
-  constructor(store: FasterKv<KvIndex>, id: string, serial = 0) {
+  constructor(store: KvEngine<KvIndex>, id: string, serial = 0) {
     this.store = store;
     this.id = id;
     this.serial = serial;

@@ -25,7 +25,7 @@ import {
   writeFiller,
   writeRecordHeader,
 } from '../core/record-layout.js';
-import { PageFrames } from '../log/page-frames.js';
+import { PageFrames } from './page-frames.js';
 
 /** Set on a cached record when it is read; earns a second chance at eviction. */
 export const FLAG_RECENTLY_READ = 1 << 20;

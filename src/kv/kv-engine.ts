@@ -1,5 +1,6 @@
 /**
- * FasterKv: a hash index over a HybridLog, generic over its index (KvIndex).
+ * KvEngine: FASTER's key-value engine, a hash index over a HybridLog, generic over its index
+ * (KvIndex). The hot tier's FasterKv (src/hot) is this engine with a MemHashIndex.
  *
  * Every operation first runs synchronously against memory. It completes there when the chain
  * for its key resolves within [head, tail) (the common case), and otherwise reports PENDING:
@@ -21,19 +22,16 @@ import {
   writeRecordHeader,
 } from '../core/record-layout.js';
 import type { StorageDevice } from '../devices/storage-device.js';
-import { MemHashIndex, type ChainSplitter } from '../hot/mem-hash-index.js';
-import { ReadCache, type ReadCacheStats } from '../hot/read-cache.js';
+import { ReadCache, type ReadCacheStats } from '../log/read-cache.js';
 import { HybridLog, type DeviceRecord, type HybridLogStats } from '../log/hybrid-log.js';
 import { scanLog, type ScanRecord } from '../log/log-scanner.js';
 import { AutoCompactor } from './auto-compactor.js';
 import { compactionBoundary, compactLog, type CompactionMode, type CompactionResult } from './compaction.js';
-import { INDEX_NOT_FOUND, INDEX_PENDING, type KvIndex, type KvIndexStats } from './kv-index.js';
-import { resolveOptions, type FasterKvOptions, type ResolvedOptions } from './options.js';
-import { CheckpointManager, type RecoveredCheckpoint } from './checkpoint-manager.js';
-import { openObjectStore } from '../devices/open-object-store.js';
+import { INDEX_NOT_FOUND, INDEX_PENDING, type ChainSplitter, type KvIndex, type KvIndexStats } from './kv-index.js';
+import type { ResolvedOptions } from './options.js';
+import type { CheckpointManager, RecoveredCheckpoint } from './checkpoint-manager.js';
 import { Session } from './session.js';
 import type { DiscardRange } from './checkpoint-manifest.js';
-import { openLogDevice } from './open-log-device.js';
 
 /** Returned by the synchronous API when the operation must continue asynchronously. */
 export const PENDING: unique symbol = Symbol('f2kv.PENDING');
@@ -65,7 +63,7 @@ export interface OperationStats {
   retries: number;
 }
 
-export interface FasterKvStats {
+export interface KvEngineStats {
   operations: OperationStats;
   index: KvIndexStats & { load?: number; growths?: number; lastGrowthMs?: number };
   readCache: ReadCacheStats | undefined;
@@ -75,7 +73,7 @@ export interface FasterKvStats {
   sessions: number;
 }
 
-export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
+export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   readonly index: I;
   readonly hlog: HybridLog;
   readonly options: ResolvedOptions;
@@ -151,85 +149,35 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
       };
       this.readCache = rc;
     }
-    if (index instanceof MemHashIndex) index.splitter = this;
+    if (index.grow !== undefined) index.splitter = this;
     if (options.compaction.enabled) this.autoCompactor = new AutoCompactor(this, options.compaction);
   }
 
-  /**
-   * Opens a hot-tier store: a MemHashIndex over a HybridLog on the configured device. With a
-   * checkpoint store (checkpoint.url, or the default beside a file:// log) it recovers the newest
-   * checkpoint (or `recover: token`) and claims the store as its single writer.
-   */
-  static async open(options: FasterKvOptions = {}): Promise<FasterKv<MemHashIndex>> {
-    let resolved = resolveOptions(options);
-    const device = await openLogDevice(resolved.log.device, resolved.log.segmentSize);
-    try {
-      if (resolved.checkpoint.url === undefined) {
-        if (typeof resolved.recover === 'string') {
-          throw new ConfigError('recover', 'a checkpoint token was given but no checkpoint.url is configured');
-        }
-        return new FasterKv(new MemHashIndex(resolved.index.buckets), FasterKv.newLog(device, resolved), resolved);
-      }
-      const objectStore = await openObjectStore(resolved.checkpoint.url, { createIfMissing: true, ...resolved.checkpoint.store });
-      let claim;
-      try {
-        claim = await CheckpointManager.claim(objectStore, resolved);
-      } catch (err) {
-        await objectStore.close();
-        throw err;
-      }
-      const { manager, chosen } = claim;
-      try {
-        let store: FasterKv<MemHashIndex>;
-        if (chosen === undefined) {
-          store = new FasterKv(new MemHashIndex(resolved.index.buckets), FasterKv.newLog(device, resolved), resolved);
-        } else {
-          if (chosen.pageSize !== resolved.log.pageSize) {
-            // The log's page size is fixed by the checkpoint: recover with its own value.
-            componentLogger('faster-kv').warn({ configured: resolved.log.pageSize, checkpoint: chosen.pageSize }, 'log.pageSize differs from the checkpoint; using the checkpoint value');
-            resolved = { ...resolved, log: { ...resolved.log, pageSize: chosen.pageSize, memorySize: Math.max(resolved.log.memorySize, 2 * chosen.pageSize) } };
-          }
-          const others = () => manager.othersThan(chosen.token);
-          const index = await manager.loadIndex(chosen, others);
-          resolved = { ...resolved, index: { ...resolved.index, buckets: index.buckets } };
-          const hlog = FasterKv.newLog(device, resolved);
-          await manager.restoreLog(chosen, hlog, others);
-          store = new FasterKv(index, hlog, resolved);
-          store.version = chosen.version + 1;
-          store.parityFlag = store.version % 2 === 1 ? FLAG_VERSION_ODD : 0;
-          store.discard = chosen.discard;
-          store.discardBelow = Math.max(0, ...chosen.discard.map((d) => d.to));
-          for (const [id, serial] of Object.entries(chosen.sessions)) store.sessionSerials.set(id, serial);
-          store.recoveredCheckpoint = {
-            token: chosen.token,
-            sessions: { ...chosen.sessions },
-            finalAddress: chosen.finalAddress,
-            restoredBytes: manager.restoredBytes,
-            keptBytes: manager.keptBytes,
-          };
-        }
-        store.attachCheckpoints(manager);
-        return store;
-      } catch (err) {
-        await manager.close();
-        throw err;
-      }
-    } catch (err) {
-      await device.close().catch(() => undefined);
-      throw err;
-    }
-  }
-
-  private static newLog(device: StorageDevice, resolved: ResolvedOptions): HybridLog {
+  /** Creates a log for an engine: the device, memory, page size and mutable fraction of `options`. */
+  static newLog(device: StorageDevice, options: ResolvedOptions): HybridLog {
     return new HybridLog({
       device,
-      memorySize: resolved.log.memorySize,
-      pageSize: resolved.log.pageSize,
-      mutableFraction: resolved.log.mutableFraction,
+      memorySize: options.log.memorySize,
+      pageSize: options.log.pageSize,
+      mutableFraction: options.log.mutableFraction,
     });
   }
 
-  private attachCheckpoints(manager: CheckpointManager): void {
+  /**
+   * Positions a new engine at a recovered checkpoint: its version, the ranges of records that no
+   * checkpoint holds, and the serial numbers of its sessions.
+   */
+  restoreState(recovered: RecoveredCheckpoint, version: number, discard: DiscardRange[]): void {
+    this.version = version;
+    this.parityFlag = version % 2 === 1 ? FLAG_VERSION_ODD : 0;
+    this.discard = discard;
+    this.discardBelow = Math.max(0, ...discard.map((d) => d.to));
+    for (const [id, serial] of Object.entries(recovered.sessions)) this.sessionSerials.set(id, serial);
+    this.recoveredCheckpoint = recovered;
+  }
+
+  /** Takes checkpoints through `manager`; log truncation then keeps what they need. */
+  attachCheckpoints(manager: CheckpointManager): void {
     this.checkpoints = manager;
     this.truncationLimit = () => manager.truncationLimit();
   }
@@ -289,8 +237,8 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   }
 
   /** Builds a store over a given index and log (used by tiers that bring their own index). */
-  static create<J extends KvIndex>(index: J, hlog: HybridLog, options: ResolvedOptions): FasterKv<J> {
-    return new FasterKv(index, hlog, options);
+  static create<J extends KvIndex>(index: J, hlog: HybridLog, options: ResolvedOptions): KvEngine<J> {
+    return new KvEngine(index, hlog, options);
   }
 
   get isClosed(): boolean {
@@ -759,8 +707,9 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   /** Doubles the hash index while operations continue (see MemHashIndex.grow). */
   async growIndex(): Promise<void> {
     this.throwIfClosed();
-    if (!(this.index instanceof MemHashIndex)) throw new F2Error('UNSUPPORTED', 'this index does not grow');
-    await this.track(() => (this.index as unknown as MemHashIndex).grow(), NOT_VERSIONED);
+    const index = this.index;
+    if (index.grow === undefined) throw new F2Error('UNSUPPORTED', 'this index does not grow');
+    await this.track(() => index.grow!(), NOT_VERSIONED);
   }
 
   /** ChainSplitter for index growth. */
@@ -798,8 +747,8 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
   /** Starts automatic index growth when the load passes index.maxLoad. */
   maybeGrowIndex(): void {
     const index = this.index;
-    if (!this.options.index.autoGrow || !(index instanceof MemHashIndex) || index.growing || this.closed) return;
-    if (index.load > this.options.index.maxLoad) {
+    if (!this.options.index.autoGrow || index.grow === undefined || index.growing || this.closed) return;
+    if ((index.load ?? 0) > this.options.index.maxLoad) {
       index.grow().catch((err: unknown) => this.log.error({ err }, 'automatic index growth failed'));
     }
   }
@@ -885,9 +834,9 @@ export class FasterKv<I extends KvIndex = KvIndex> implements ChainSplitter {
 
   // ---------------------------------------------------------------- lifecycle
 
-  stats(): FasterKvStats {
+  stats(): KvEngineStats {
     const index = this.index;
-    const extra = index instanceof MemHashIndex ? { load: index.load, growths: index.growths, lastGrowthMs: index.lastGrowthMs } : {};
+    const extra = index.grow !== undefined ? { load: index.load, growths: index.growths, lastGrowthMs: index.lastGrowthMs } : {};
     return {
       operations: { ...this.opStats },
       index: { ...index.stats(), ...extra },
