@@ -373,7 +373,7 @@ export class CheckpointManager {
       startAddress: start,
       finalAddress: final,
       discard,
-      index: { key: indexKey, bytes: indexBytes.length, crc: 0 },
+      index: { key: indexKey, bytes: indexBytes.length },
       segments,
       chunks: this.mode === 'snapshot' ? (this.chunks = this.chunks.filter(([, to]) => to > begin)) : undefined,
       sessions,
@@ -476,4 +476,3 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export type { StorageDevice };

@@ -47,7 +47,8 @@ export interface CheckpointDescriptor {
   /** Log prefix covered: [beginAddress, finalAddress). */
   finalAddress: number;
   discard: DiscardRange[];
-  index: { key: string; bytes: number; crc: number };
+  /** The index snapshot object (it carries its own CRC-32C trailer). */
+  index: { key: string; bytes: number };
   /** Snapshot mode: where [beginAddress, finalAddress) lives in the checkpoint store. */
   segments: LogSegment[];
   /**

@@ -392,7 +392,7 @@ export class HybridLog {
     this.truncatedUntil = this.pageOf(begin) * pageSize;
     this.headAddress = Math.max(begin, firstLoaded * pageSize);
     this.readOnlyAddress = final;
-    this.flushedUntilAddress = this.device.persistent ? final : final;
+    this.flushedUntilAddress = final;
     this.tailPage = finalPage;
     this.tailOffset = final - finalPage * pageSize;
     this.reusableBelowPage = firstLoaded;
