@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ClosedError, ConfigError, F2Error } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
 import { parseSize } from '../core/size.js';
-import { emptyDeviceStats, type DeviceExtent, type DeviceStats, type StorageDevice } from './storage-device.js';
+import { checkReadRange, emptyDeviceStats, type DeviceExtent, type DeviceStats, type StorageDevice } from './storage-device.js';
 
 const log = componentLogger('file-device');
 
@@ -145,9 +145,7 @@ export class FileDevice implements StorageDevice {
 
   async read(address: number, length: number): Promise<Uint8Array> {
     this.check();
-    if (!Number.isSafeInteger(address) || address < 0 || !Number.isSafeInteger(length) || length < 0) {
-      throw new RangeError(`read [${address}, +${length}) of ${this.name}: address and length must be non-negative integers`);
-    }
+    checkReadRange(this.name, address, length);
     this.counters.reads++;
     if (length === 0) return new Uint8Array(0);
     if (address < this.beginAddress || address >= this.endAddress) {

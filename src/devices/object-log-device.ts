@@ -3,7 +3,7 @@ import { crc32c } from '../core/checksum.js';
 import { componentLogger } from '../core/logger.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
 import type { ObjectStore } from './object-store.js';
-import { emptyDeviceStats, type DeviceExtent, type DeviceStats, type StorageDevice } from './storage-device.js';
+import { checkReadRange, emptyDeviceStats, type DeviceExtent, type DeviceStats, type StorageDevice } from './storage-device.js';
 
 const log = componentLogger('object-log-device');
 
@@ -370,9 +370,7 @@ export class ObjectLogDevice implements StorageDevice {
 
   async read(address: number, length: number): Promise<Uint8Array> {
     this.check();
-    if (!Number.isSafeInteger(address) || address < 0 || !Number.isSafeInteger(length) || length < 0) {
-      throw new RangeError(`read [${address}, +${length}) of ${this.name}: address and length must be non-negative integers`);
-    }
+    checkReadRange(this.name, address, length);
     this.counters.reads++;
     if (length === 0) return new Uint8Array(0);
     for (let attempt = 1; ; attempt++) {

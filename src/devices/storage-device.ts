@@ -45,3 +45,10 @@ export interface StorageDevice {
 export function emptyDeviceStats(): DeviceStats {
   return { writes: 0, bytesWritten: 0, reads: 0, bytesRead: 0, truncations: 0 };
 }
+
+/** Throws a RangeError naming the device unless [address, address + length) is a valid range. */
+export function checkReadRange(device: string, address: number, length: number): void {
+  if (!Number.isSafeInteger(address) || address < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(`read [${address}, +${length}) of ${device}: address and length must be non-negative integers`);
+  }
+}

@@ -45,13 +45,17 @@ export class Session {
 
   // ------------------------------------------------------------------ sync fast path
 
+  /** Numbers and counts a read and looks for its record in memory (see KvEngine.findInMemory). */
+  private startRead(k: Uint8Array): number {
+    this.serial++;
+    this.store.opStats.reads++;
+    return this.store.findInMemory(k, k.length);
+  }
+
   /** The value (a copy), undefined when absent, or PENDING when the record is on the device. */
   readSync(key: Bytes): Uint8Array | undefined | Pending {
-    const k = this.key(key);
     const store = this.store;
-    this.serial++;
-    store.opStats.reads++;
-    const address = store.findInMemory(k, k.length);
+    const address = this.startRead(this.key(key));
     if (address > 0) return store.valueAt(address);
     if (address === NOT_FOUND) return undefined;
     return this.notDone(store.opStats, 'reads');
@@ -72,11 +76,8 @@ export class Session {
    * fits in `out`), -1 when absent, or PENDING_CODE (-2) when the record is on the device.
    */
   readInto(key: Bytes, out: Uint8Array): number {
-    const k = this.key(key);
     const store = this.store;
-    this.serial++;
-    store.opStats.reads++;
-    const address = store.findInMemory(k, k.length);
+    const address = this.startRead(this.key(key));
     if (address > 0) return store.valueInto(address, out);
     if (address === NOT_FOUND) return -1;
     this.notDone(store.opStats, 'reads');
@@ -116,9 +117,7 @@ export class Session {
   async read(key: Bytes): Promise<Uint8Array | undefined> {
     const k = this.key(key);
     const store = this.store;
-    this.serial++;
-    store.opStats.reads++;
-    const address = store.findInMemory(k, k.length);
+    const address = this.startRead(k);
     if (address > 0) return store.valueAt(address);
     if (address === NOT_FOUND) return undefined;
     const copy = k.slice();
