@@ -22,6 +22,12 @@ export interface ObjectLogDeviceOptions {
   maxPendingUploads?: number;
   /** close() also closes the store (default false). */
   ownsStore?: boolean;
+  /**
+   * Lowest sequence number this writer gives its objects (default 1). A writer that claims a
+   * store passes a base above every older writer's (e.g. writer epoch × 2^32), so that where a
+   * superseded writer still uploads objects over the same addresses, the new writer's win.
+   */
+  seqBase?: number;
 }
 
 /**
@@ -175,7 +181,8 @@ export class ObjectLogDevice implements StorageDevice {
     }
     found.sort((a, b) => a.seq - b.seq);
     for (const obj of found) device.insert(obj);
-    device.nextSeq = (found.at(-1)?.seq ?? 0) + 1;
+    device.nextSeq = Math.max((found.at(-1)?.seq ?? 0) + 1, options.seqBase ?? 1);
+    assert(device.nextSeq < 2 ** 48, 'object sequence numbers fit in 12 hex digits');
     device.beginAddress = device.pieces[0]?.start ?? 0;
     log.debug({ device: device.name, objects: found.length, extent: device.extent() }, 'opened');
     return device;

@@ -30,6 +30,7 @@ import {
   describeTokens,
   ManifestStore,
   MANIFEST_FORMAT,
+  refuseForeignKind,
   type CheckpointDescriptor,
   type LogSegment,
   type ManifestEntry,
@@ -97,6 +98,7 @@ export class CheckpointManager {
   static async claim(store: ObjectStore, options: ResolvedOptions): Promise<CheckpointClaim> {
     const manifests = new ManifestStore(store);
     const entries = await manifests.all();
+    refuseForeignKind(entries, 'hot', store.url);
     const recover = options.recover;
     let chosen: CheckpointDescriptor | undefined;
     if (typeof recover === 'string') {

@@ -60,27 +60,40 @@ export interface CheckpointDescriptor {
   sessions: Record<string, number>;
 }
 
-export interface Manifest {
+/** What a checkpoint descriptor must have for the manifest store (the hot tier's is CheckpointDescriptor). */
+export interface TokenDescriptor {
+  token: string;
+}
+
+/**
+ * Which kind of store publishes into a prefix: absent for the hot tier (FasterKv, the original
+ * format), 'cold' for a ColdKv, 'f2' for the two-tier store's own manifests. A store refuses to
+ * open a prefix whose manifests are of another kind.
+ */
+export type ManifestKind = 'hot' | 'cold' | 'f2';
+
+export interface Manifest<C extends TokenDescriptor = CheckpointDescriptor> {
   format: number;
+  kind?: ManifestKind;
   seq: number;
   writerEpoch: number;
   writerId: string;
   publishedAt: string;
   /** Newest checkpoint, undefined for a store that has none yet. */
-  checkpoint: CheckpointDescriptor | undefined;
+  checkpoint: C | undefined;
 }
 
 export function manifestKey(seq: number): string {
   return `${MANIFEST_PREFIX}${String(seq).padStart(16, '0')}.json`;
 }
 
-export function encodeManifest(m: Manifest): Uint8Array {
+export function encodeManifest<C extends TokenDescriptor>(m: Manifest<C>): Uint8Array {
   const body = JSON.stringify(m);
   const crc = crc32c(new TextEncoder().encode(body));
   return new TextEncoder().encode(JSON.stringify({ crc, body }));
 }
 
-export function decodeManifest(bytes: Uint8Array, key: string): Manifest {
+export function decodeManifest<C extends TokenDescriptor = CheckpointDescriptor>(bytes: Uint8Array, key: string): Manifest<C> {
   let outer: { crc?: unknown; body?: unknown };
   try {
     outer = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as { crc?: unknown; body?: unknown };
@@ -90,7 +103,7 @@ export function decodeManifest(bytes: Uint8Array, key: string): Manifest {
   if (typeof outer.body !== 'string' || typeof outer.crc !== 'number' || crc32c(new TextEncoder().encode(outer.body)) !== outer.crc) {
     throw new CorruptionError(`checkpoint manifest ${key} failed its checksum`, key);
   }
-  const m = JSON.parse(outer.body) as Manifest;
+  const m = JSON.parse(outer.body) as Manifest<C>;
   if (typeof m.format !== 'number' || m.format > MANIFEST_FORMAT) {
     throw new ConfigError(
       'checkpoint',
@@ -101,14 +114,14 @@ export function decodeManifest(bytes: Uint8Array, key: string): Manifest {
 }
 
 /** A manifest read from the store, or the error that made it unreadable. */
-export interface ManifestEntry {
+export interface ManifestEntry<C extends TokenDescriptor = CheckpointDescriptor> {
   key: string;
   seq: number;
-  manifest?: Manifest;
+  manifest?: Manifest<C>;
   error?: unknown;
 }
 
-export class ManifestStore {
+export class ManifestStore<C extends TokenDescriptor = CheckpointDescriptor> {
   constructor(readonly store: ObjectStore) {}
 
   /** Manifest keys, oldest first. */
@@ -122,10 +135,10 @@ export class ManifestStore {
     return out.sort((a, b) => a.seq - b.seq);
   }
 
-  async read(key: string, seq: number): Promise<ManifestEntry> {
+  async read(key: string, seq: number): Promise<ManifestEntry<C>> {
     try {
       const bytes = await this.store.get(key);
-      const manifest = decodeManifest(bytes, key);
+      const manifest = decodeManifest<C>(bytes, key);
       if (manifest.seq !== seq) throw new CorruptionError(`manifest ${key} claims seq ${manifest.seq}`, key);
       return { key, seq, manifest };
     } catch (error) {
@@ -136,9 +149,9 @@ export class ManifestStore {
   }
 
   /** Every manifest, newest first (unreadable ones carry their error). */
-  async all(): Promise<ManifestEntry[]> {
+  async all(): Promise<ManifestEntry<C>[]> {
     const keys = await this.keys();
-    const entries: ManifestEntry[] = [];
+    const entries: ManifestEntry<C>[] = [];
     for (const { key, seq } of keys.reverse()) entries.push(await this.read(key, seq));
     return entries;
   }
@@ -147,7 +160,7 @@ export class ManifestStore {
    * Publishes manifest `m` (m.seq must be one above the newest this writer knows). Throws
    * FencedError if another writer published that seq first.
    */
-  async publish(m: Manifest): Promise<void> {
+  async publish(m: Manifest<C>): Promise<void> {
     try {
       await this.store.put(manifestKey(m.seq), encodeManifest(m), { ifNoneMatch: '*' });
     } catch (err) {
@@ -168,11 +181,28 @@ export class ManifestStore {
 }
 
 /** Tokens of readable checkpoints, newest first (for error messages). */
-export function describeTokens(entries: ManifestEntry[], except?: string): string {
+export function describeTokens<C extends TokenDescriptor>(entries: ManifestEntry<C>[], except?: string): string {
   const tokens = [...new Set(entries.flatMap((e) => (e.manifest?.checkpoint ? [e.manifest.checkpoint.token] : [])))].filter(
     (t) => t !== except,
   );
   return tokens.length === 0 ? 'no other checkpoint exists' : `checkpoints that can be recovered instead: ${tokens.join(', ')}`;
+}
+
+/**
+ * Refuses a prefix that another kind of store publishes into (a cold store opened over a hot
+ * store's checkpoints, or the reverse): their objects would be misread or deleted.
+ */
+export function refuseForeignKind<C extends TokenDescriptor>(entries: ManifestEntry<C>[], expected: ManifestKind, url: string): void {
+  for (const e of entries) {
+    const kind = e.manifest?.kind ?? 'hot';
+    if (e.manifest !== undefined && kind !== expected) {
+      throw new ConfigError(
+        'url',
+        `${url} holds the manifests of a ${kind} store (${e.key}), not of a ${expected} store; ` +
+          'give each store its own prefix',
+      );
+    }
+  }
 }
 
 export class CheckpointNotFoundError extends F2Error {

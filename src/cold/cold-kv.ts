@@ -1,0 +1,670 @@
+/**
+ * ColdKv: the cold tier, a key-value store whose log and index live on object storage.
+ *
+ * - The **cold log** is a HybridLog over an ObjectLogDevice (`log/` under the store's URL): every
+ *   write appends (no in-place updates on object storage), pages of several MiB become objects
+ *   of the same size, and a record below the in-memory pages costs one ranged GET.
+ * - The **ColdIndex** maps a key's hash to the newest record of its slot chain: a small table in
+ *   memory leading to hash chunks kept in an inner store on object storage (`chunks/`).
+ * - A write appends its record linked to the chain head it read, then compare-and-sets the slot
+ *   from that head to the record; a lost race leaves the appended record unreachable (garbage
+ *   for compaction) and retries. So concurrent writers of one slot serialize on the slot.
+ * - Compaction of the cold log copies live records (the chain for the key leads to them,
+ *   compared key by key) to the tail, drops tombstones and shadowed versions (the cold tier is
+ *   the last one), moves begin and deletes the objects wholly below it; the chunk store compacts
+ *   its own log on its budget.
+ * - Checkpoints: new operations wait at a gate while the ones in flight drain (milliseconds),
+ *   the table, both log tails and the session serial numbers are captured in one synchronous
+ *   step, then both logs are flushed and the table and a manifest are published. Each session's
+ *   recovered state is therefore an exact prefix of its operations.
+ *
+ * It is usable on its own (ColdKv.open, sessions with the same API as FasterKv's) and is the
+ * cold tier of F2Kv, which writes to it only through compaction.
+ */
+import { ClosedError, ConfigError, CorruptionError, FencedError } from '../core/errors.js';
+import { componentLogger } from '../core/logger.js';
+import { resolveOptions } from '../kv/options.js';
+import { KvEngine, PENDING, type RmwFunction, checkValue } from '../kv/kv-engine.js';
+import { HybridLog } from '../log/hybrid-log.js';
+import { MemHashIndex } from '../hot/mem-hash-index.js';
+import { ObjectLogDevice } from '../devices/object-log-device.js';
+import { openObjectStore } from '../devices/open-object-store.js';
+import type { ObjectStore } from '../devices/object-store.js';
+import type { ObjectStoreStats } from '../devices/object-store-stats.js';
+import { scanLog } from '../log/log-scanner.js';
+import { ColdIndex, CHUNK_PENDING, type ColdIndexStats } from './cold-index.js';
+import { ColdLog, ON_DEVICE, TRUNCATED, type ColdRecord, type ReadCounter } from './cold-log.js';
+import { chunkRecordBytes, resolveColdOptions, type ColdKvOptions, type ResolvedColdOptions } from './cold-options.js';
+import { claimCold, otherColdTokens, publishCold, retainCold, type ColdCheckpointDescriptor, type ColdClaim } from './cold-checkpoint.js';
+import { ColdSession } from './cold-session.js';
+
+export interface ColdCompactionResult {
+  fromAddress: number;
+  untilAddress: number;
+  recordsScanned: number;
+  recordsCopied: number;
+  tombstonesDropped: number;
+  bytesReclaimed: number;
+  /** GETs spent deciding liveness and reading records. */
+  gets: number;
+  durationMs: number;
+}
+
+export interface ColdKvStats {
+  operations: { reads: number; upserts: number; rmws: number; deletes: number; retries: number; notFound: number };
+  /** Object GETs spent by reads (chunk reads + record reads) per read. */
+  getsPerRead: number;
+  readGets: { chunk: number; record: number };
+  index: ColdIndexStats & { tableBytesPerKey: number; expectedKeys: number };
+  log: { beginAddress: number; tailAddress: number; bytes: number; pagesFlushed: number; memoryBytes: number };
+  compaction: { passes: number; recordsCopied: number; tombstonesDropped: number; bytesReclaimed: number; longestPassMs: number };
+  checkpoints: { taken: number; lastToken: string | undefined; lastMs: number };
+  /** Requests and bytes by kind (GET, PUT, LIST, DELETE, HEAD) on the cold tier's object store. */
+  requests: ObjectStoreStats;
+  /** PUTs per MiB written to the cold log and the chunk log. */
+  putsPerMiB: number;
+}
+
+const log = componentLogger('cold-kv');
+
+export class ColdKv {
+  readonly options: ResolvedColdOptions;
+  readonly index: ColdIndex;
+  readonly coldLog: ColdLog;
+  readonly hlog: HybridLog;
+  /** The checkpoint this store was recovered from, if any. */
+  readonly recoveredToken: string | undefined;
+  private readonly sessions = new Map<string, ColdSession>();
+  private readonly sessionSerials = new Map<string, number>();
+  private sessionCount = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private fenced = false;
+  /** Set while a checkpoint drains: new session operations wait for it. */
+  gate: Promise<void> | undefined;
+  private inFlight = 0;
+  private drainWaiters: (() => void)[] = [];
+  private checkpointing: Promise<string> | undefined;
+  /** Begin addresses a checkpoint in progress needs (until it is retained or abandoned). */
+  private pendingBegins: { log: number; chunks: number } | undefined;
+  private compacting: Promise<ColdCompactionResult> | undefined;
+  private lastCheckpointTail = -1;
+  private lastCheckpointSerials = '';
+  readonly opStats = { reads: 0, upserts: 0, rmws: 0, deletes: 0, retries: 0, notFound: 0 };
+  private readonly readCost = { chunk: 0, record: 0 };
+  private readonly compactionStats = { passes: 0, recordsCopied: 0, tombstonesDropped: 0, bytesReclaimed: 0, longestPassMs: 0 };
+  private readonly checkpointStats = { taken: 0, lastToken: undefined as string | undefined, lastMs: 0 };
+
+  private constructor(
+    readonly store: ObjectStore,
+    private readonly claim: ColdClaim,
+    options: ResolvedColdOptions,
+    index: ColdIndex,
+    hlog: HybridLog,
+    private readonly expectedKeys: number,
+  ) {
+    this.options = options;
+    this.index = index;
+    this.hlog = hlog;
+    this.coldLog = new ColdLog(hlog);
+    this.recoveredToken = claim.chosen?.token;
+    for (const [id, serial] of Object.entries(claim.chosen?.sessions ?? {})) this.sessionSerials.set(id, serial);
+    index.store.truncationLimit = () => this.truncationLimit('chunks');
+  }
+
+  /**
+   * Opens (or creates) the cold store at `options.url`: claims the prefix as its single writer
+   * and recovers the newest checkpoint (or `recover: token`, or none with `recover: false`).
+   */
+  static async open(options: ColdKvOptions, sectionName = ''): Promise<ColdKv> {
+    const resolved = resolveColdOptions(options, sectionName);
+    const store = await openObjectStore(resolved.url, { createIfMissing: resolved.url.startsWith('file:'), ...resolved.store });
+    const opened: { close(): Promise<void> }[] = [];
+    try {
+      const claim = await claimCold(store, resolved.recover, resolved.checkpoint.keep);
+      const chosen = claim.chosen;
+      if (chosen && (chosen.chunks.chunks !== resolved.index.chunks || chosen.chunks.chunkSlots !== resolved.index.chunkSlots)) {
+        log.warn(
+          { configured: { chunks: resolved.index.chunks, slots: resolved.index.chunkSlots }, checkpoint: chosen.chunks },
+          'the cold index geometry is fixed by the checkpoint; using its chunk count and chunk size',
+        );
+      }
+      const chunks = chosen?.chunks.chunks ?? resolved.index.chunks;
+      const chunkSlots = chosen?.chunks.chunkSlots ?? resolved.index.chunkSlots;
+      const chunkPageSize = chosen?.chunks.pageSize ?? resolved.index.chunkPageSize;
+      const pageSize = chosen?.log.pageSize ?? resolved.log.pageSize;
+      const seqBase = claim.writerEpoch * 2 ** 32;
+      const logDevice = await ObjectLogDevice.open(store, { prefix: 'log/', objectSize: pageSize, blockSize: resolved.log.blockSize, seqBase });
+      opened.push(logDevice);
+      const chunkDevice = await ObjectLogDevice.open(store, {
+        prefix: 'chunks/',
+        objectSize: chunkPageSize,
+        blockSize: Math.min(chunkPageSize, 4096),
+        seqBase,
+      });
+      opened.push(chunkDevice);
+
+      const recordBytes = chunkRecordBytes(chunkSlots);
+      const cache = resolved.index.chunkCacheSize;
+      const chunkLogBudget = Math.max(16 * chunkPageSize, 3 * chunks * recordBytes);
+      const chunkOptions = resolveOptions({
+        index: { buckets: Math.max(16, chunks / 4), autoGrow: true },
+        log: { device: chunkDevice, memorySize: Math.floor(cache / 2), pageSize: chunkPageSize, mutableFraction: 0.9 },
+        readCache: { memorySize: Math.floor(cache / 2), pageSize: chunkPageSize },
+        compaction: { enabled: true, maxLogSize: chunkLogBudget, triggerFraction: 0.8, compactFraction: 0.25, mode: 'lookup' },
+        checkpoint: { onClose: false },
+        recover: false,
+      });
+      const chunkLog = new HybridLog({
+        device: chunkDevice,
+        memorySize: chunkOptions.log.memorySize,
+        pageSize: chunkPageSize,
+        mutableFraction: 0.9,
+        readEstimateBytes: recordBytes,
+      });
+      const coldLog = new HybridLog({
+        device: logDevice,
+        memorySize: resolved.log.memorySize,
+        pageSize,
+        mutableFraction: 1 / 64,
+        readEstimateBytes: resolved.log.blockSize,
+      });
+      let table: MemHashIndex;
+      if (chosen) {
+        const others = (): Promise<string> => otherColdTokens(claim, chosen.token);
+        try {
+          const bytes = await store.get(chosen.table.key);
+          if (bytes.length !== chosen.table.bytes) {
+            throw new CorruptionError(`cold index table ${chosen.table.key} has ${bytes.length} bytes, expected ${chosen.table.bytes} (truncated?)`, chosen.table.key);
+          }
+          table = MemHashIndex.fromSnapshot(bytes, `${chosen.table.key} (cold checkpoint ${chosen.token})`);
+          await chunkLog.recover(chosen.chunks.beginAddress, chosen.chunks.finalAddress, (a, n) => readExactly(chunkDevice, a, n));
+          await coldLog.recover(chosen.log.beginAddress, chosen.log.finalAddress, (a, n) => readExactly(logDevice, a, n));
+        } catch (err) {
+          if (!(err instanceof CorruptionError)) throw err;
+          const o = await others().catch(() => 'older checkpoints could not be listed');
+          throw new CorruptionError(`cold checkpoint ${chosen.token} is damaged: ${err.message}; ${o} (open with recover: "<token>")`, err.object, {
+            cause: err,
+          });
+        }
+      } else {
+        table = new MemHashIndex(chunkOptions.index.buckets);
+      }
+      const chunkStore = KvEngine.create(table, chunkLog, chunkOptions);
+      const index = new ColdIndex(chunkStore, chunks, chunkSlots);
+      const expectedKeys = chunks * chunkSlots;
+      const kv = new ColdKv(store, claim, { ...resolved, index: { ...resolved.index, chunks, chunkSlots, chunkPageSize }, log: { ...resolved.log, pageSize } }, index, coldLog, expectedKeys);
+      if (chosen) kv.lastCheckpointTail = chosen.log.finalAddress;
+      log.debug({ url: store.url, recovered: chosen?.token, epoch: claim.writerEpoch }, 'cold store opened');
+      return kv;
+    } catch (err) {
+      for (const d of opened.reverse()) await d.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  startSession(id?: string): ColdSession {
+    this.throwIfClosed();
+    const sessionId = id ?? `c${++this.sessionCount}-${Date.now().toString(36)}`;
+    if (this.sessions.has(sessionId)) throw new ConfigError('session', `session id "${sessionId}" is already active`);
+    const s = new ColdSession(this, sessionId, this.sessionSerials.get(sessionId) ?? 0);
+    this.sessionSerials.delete(sessionId);
+    this.sessions.set(sessionId, s);
+    return s;
+  }
+
+  /** Continues a session after recovery: its serial is the last operation that survived. */
+  continueSession(id: string): ColdSession {
+    return this.startSession(id);
+  }
+
+  /** @internal */
+  endSession(s: ColdSession): void {
+    this.sessions.delete(s.id);
+    this.sessionSerials.set(s.id, s.serial);
+  }
+
+  /** @internal Runs a session operation: waits at a checkpoint's gate, counts it as in flight. */
+  async run<T>(op: () => Promise<T>): Promise<T> {
+    while (this.gate) await this.gate;
+    this.throwIfWritable();
+    this.inFlight++;
+    try {
+      return await op();
+    } finally {
+      if (--this.inFlight === 0 && this.drainWaiters.length > 0) {
+        const w = this.drainWaiters;
+        this.drainWaiters = [];
+        for (const fn of w) fn();
+      }
+    }
+  }
+
+  throwIfClosed(): void {
+    if (this.closed) throw new ClosedError('cold store');
+  }
+
+  private throwIfWritable(): void {
+    this.throwIfClosed();
+    if (this.fenced) throw new FencedError(`this cold store was fenced by another writer at ${this.store.url}; open it again to continue`);
+  }
+
+  // ------------------------------------------------------------------ record operations
+
+  /** The newest record of `key` (a value or a tombstone), or undefined when cold has none. */
+  async find(key: Uint8Array): Promise<ColdRecord | undefined> {
+    const hash = ColdIndex.hash(key);
+    const counter: ReadCounter = { gets: 0 };
+    try {
+      for (;;) {
+        const misses = this.index.stats().chunkMisses;
+        const head = await this.index.head(hash);
+        this.readCost.chunk += this.index.stats().chunkMisses - misses;
+        const r = await this.coldLog.walk(key, head, counter);
+        if (r !== TRUNCATED) return r;
+        this.opStats.retries++;
+      }
+    } finally {
+      this.readCost.record += counter.gets;
+    }
+  }
+
+  /**
+   * The newest record of `key` if it can be found in memory (chunk cached, record in the log's
+   * memory), undefined when absent, or PENDING.
+   */
+  findSync(key: Uint8Array): ColdRecord | undefined | typeof PENDING {
+    const head = this.index.headSync(ColdIndex.hash(key));
+    if (head === CHUNK_PENDING) return PENDING;
+    const r = this.coldLog.walkInMemory(key, head);
+    return r === ON_DEVICE ? PENDING : r;
+  }
+
+  /** Appends a version of `key` (a tombstone when value is undefined) and links it. Returns its address. */
+  async put(key: Uint8Array, value: Uint8Array | undefined): Promise<number> {
+    const hash = ColdIndex.hash(key);
+    for (;;) {
+      const head = await this.index.head(hash);
+      const address = await this.coldLog.append(head, key, value, value === undefined);
+      if (await this.index.compareAndSet(hash, head, address)) {
+        this.afterAppend();
+        return address;
+      }
+      this.opStats.retries++;
+    }
+  }
+
+  /** put() in memory: the address, or PENDING when the chunk or room in the log is not at hand. */
+  putSync(key: Uint8Array, value: Uint8Array | undefined): number | typeof PENDING {
+    const hash = ColdIndex.hash(key);
+    const head = this.index.headSync(hash);
+    if (head === CHUNK_PENDING) return PENDING;
+    const address = this.coldLog.tryAppend(head, key, value, value === undefined);
+    if (address === 0) return PENDING;
+    // The chunk was in memory a moment ago; if the inner store cannot update it synchronously the
+    // appended record stays unlinked (garbage) and the caller retries asynchronously.
+    const swapped = this.index.compareAndSetSync(hash, head, address);
+    if (swapped !== true) return PENDING;
+    this.afterAppend();
+    return address;
+  }
+
+  /**
+   * Read-modify-write: applies fn to the newest value (undefined when absent or deleted) and
+   * appends the result, unless the chain changed meanwhile (then it retries).
+   */
+  async rmw(key: Uint8Array, fn: RmwFunction): Promise<Uint8Array> {
+    const hash = ColdIndex.hash(key);
+    for (;;) {
+      const head = await this.index.head(hash);
+      const found = await this.coldLog.walk(key, head);
+      if (found === TRUNCATED) {
+        this.opStats.retries++;
+        continue;
+      }
+      const next = checkValue(fn(found?.tombstone === false ? found.value : undefined));
+      const address = await this.coldLog.append(head, key, next, false);
+      if (await this.index.compareAndSet(hash, head, address)) {
+        this.afterAppend();
+        return next;
+      }
+      this.opStats.retries++;
+    }
+  }
+
+  /**
+   * Appends (key, value) — a tombstone when value is undefined — only if the chain holds no
+   * record of the key above `sinceAddress`. True when inserted.
+   */
+  async conditionalInsert(key: Uint8Array, value: Uint8Array | undefined, sinceAddress: number, counter?: ReadCounter): Promise<boolean> {
+    const hash = ColdIndex.hash(key);
+    for (;;) {
+      const head = await this.index.head(hash);
+      const newer = await this.coldLog.walk(key, head, counter, sinceAddress);
+      if (newer === TRUNCATED) {
+        this.opStats.retries++;
+        continue;
+      }
+      if (newer !== undefined) return false;
+      const address = await this.coldLog.append(head, key, value, value === undefined);
+      if (await this.index.compareAndSet(hash, head, address)) {
+        this.afterAppend();
+        return true;
+      }
+      this.opStats.retries++;
+    }
+  }
+
+  private afterAppend(): void {
+    const c = this.options.compaction;
+    if (!c.enabled || this.compacting !== undefined || this.closed) return;
+    const size = this.hlog.tailAddress - this.hlog.beginAddress;
+    if (size < c.triggerFraction * c.maxLogSize) return;
+    const until = this.compactionTarget();
+    if (until <= this.hlog.beginAddress) return;
+    this.compact(until).catch((err: unknown) => log.error({ err }, 'automatic cold compaction failed'));
+  }
+
+  /** The end of the next automatic pass: compactFraction of the log, at most maxBytesPerPass, whole pages below readOnly. */
+  private compactionTarget(): number {
+    const c = this.options.compaction;
+    const hlog = this.hlog;
+    const size = hlog.tailAddress - hlog.beginAddress;
+    const span = Math.min(Math.max(hlog.pageSize, Math.floor(size * c.compactFraction)), c.maxBytesPerPass);
+    const target = Math.min(hlog.beginAddress + span, hlog.readOnlyAddress);
+    return Math.floor(target / hlog.pageSize) * hlog.pageSize;
+  }
+
+  // ------------------------------------------------------------------ compaction
+
+  /**
+   * Compacts the cold log below `until` (default: the automatic pass's target; rounded down to a
+   * page, at most readOnly): copies live records to the tail, drops tombstones and shadowed
+   * versions, moves begin and deletes the objects wholly below it (never what a retained
+   * checkpoint needs). Passes run one at a time.
+   */
+  compact(until?: number): Promise<ColdCompactionResult> {
+    try {
+      this.throwIfWritable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const previous = this.compacting;
+    const p = (async (): Promise<ColdCompactionResult> => {
+      if (previous) await previous.catch(() => undefined);
+      return this.compactNow(until ?? this.compactionTarget());
+    })();
+    this.compacting = p;
+    void p.finally(() => {
+      if (this.compacting === p) this.compacting = undefined;
+    }).catch(() => undefined);
+    return p;
+  }
+
+  private async compactNow(until: number): Promise<ColdCompactionResult> {
+    const started = performance.now();
+    const hlog = this.hlog;
+    const from = hlog.beginAddress;
+    const boundary = Math.min(Math.floor(until / hlog.pageSize) * hlog.pageSize, Math.floor(hlog.readOnlyAddress / hlog.pageSize) * hlog.pageSize);
+    const result: ColdCompactionResult = {
+      fromAddress: from, untilAddress: Math.max(from, boundary), recordsScanned: 0, recordsCopied: 0, tombstonesDropped: 0,
+      bytesReclaimed: 0, gets: 0, durationMs: 0,
+    };
+    if (boundary <= from) return result;
+    const counter: ReadCounter = { gets: 0 };
+    for await (const r of scanLog(hlog, from, boundary)) {
+      this.throwIfClosed();
+      result.recordsScanned++;
+      if (r.tombstone) {
+        // Every older version of the key lies below this tombstone, so in the range: drop both.
+        result.tombstonesDropped++;
+        continue;
+      }
+      if (await this.copyIfLive(r.key, r.value, r.address, counter)) result.recordsCopied++;
+    }
+    const limit = Math.min(boundary, this.truncationLimit('log'));
+    if (boundary > hlog.beginAddress) await hlog.shiftBegin(boundary, limit);
+    result.bytesReclaimed = boundary - from;
+    result.gets = counter.gets;
+    result.durationMs = performance.now() - started;
+    const s = this.compactionStats;
+    s.passes++;
+    s.recordsCopied += result.recordsCopied;
+    s.tombstonesDropped += result.tombstonesDropped;
+    s.bytesReclaimed += result.bytesReclaimed;
+    s.longestPassMs = Math.max(s.longestPassMs, result.durationMs);
+    log.debug(result, 'cold compaction pass done');
+    return result;
+  }
+
+  /**
+   * Copies the record of `key` at `address` to the tail if it is live: the chain from the slot's
+   * head reaches `address` (an unlinked record of a failed write never does) with no newer
+   * record of the key on the way. Then the copy is linked by compare-and-set (retried on a race).
+   */
+  private async copyIfLive(key: Uint8Array, value: Uint8Array | undefined, address: number, counter: ReadCounter): Promise<boolean> {
+    const hash = ColdIndex.hash(key);
+    for (;;) {
+      const head = await this.index.head(hash);
+      if (head < address) return false;
+      if (head > address) {
+        const newer = await this.coldLog.walk(key, head, counter, address);
+        if (newer === TRUNCATED) continue;
+        if (newer !== undefined || this.coldLog.stoppedAt !== address) return false;
+      }
+      const copy = await this.coldLog.append(head, key, value, false);
+      if (await this.index.compareAndSet(hash, head, copy)) return true;
+      this.opStats.retries++;
+    }
+  }
+
+  /** Lowest address of a log that truncation must keep: what retained and in-progress checkpoints need. */
+  private truncationLimit(which: 'log' | 'chunks'): number {
+    let limit = Number.MAX_SAFE_INTEGER;
+    for (const c of this.claim.retained) limit = Math.min(limit, which === 'log' ? c.log.beginAddress : c.chunks.beginAddress);
+    if (this.pendingBegins) limit = Math.min(limit, this.pendingBegins[which]);
+    return limit;
+  }
+
+  // ------------------------------------------------------------------ checkpoints
+
+  /**
+   * Takes a checkpoint; resolves with its token once durable. It covers every session operation
+   * issued before the call and none issued after (they wait while the earlier ones drain).
+   */
+  checkpoint(): Promise<string> {
+    try {
+      this.throwIfWritable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const previous = this.checkpointing;
+    const p = (async (): Promise<string> => {
+      if (previous) await previous.catch(() => undefined);
+      return this.takeCheckpoint();
+    })();
+    this.checkpointing = p;
+    void p.finally(() => {
+      if (this.checkpointing === p) this.checkpointing = undefined;
+    }).catch(() => undefined);
+    return p;
+  }
+
+  private async takeCheckpoint(): Promise<string> {
+    this.throwIfWritable();
+    const started = performance.now();
+    const sessions = this.sessionSnapshot();
+    let open = (): void => {};
+    this.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let final: number;
+    let begin: number;
+    let table: ReturnType<ColdIndex['capture']>;
+    try {
+      if (this.inFlight > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+      // Capture, in one synchronous step.
+      final = this.hlog.tailAddress;
+      this.hlog.shiftReadOnly(final);
+      begin = this.hlog.beginAddress;
+      table = this.index.capture();
+      this.pendingBegins = { log: begin, chunks: table.beginAddress };
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+    try {
+      await this.hlog.flushUntil(final);
+      await this.hlog.device.sync();
+      const chunkLog = this.index.store.hlog;
+      await chunkLog.flushUntil(table.finalAddress);
+      await chunkLog.device.sync();
+      const descriptor = await publishCold(
+        this.store,
+        this.claim,
+        {
+          log: { pageSize: this.hlog.pageSize, beginAddress: begin, finalAddress: final },
+          chunks: {
+            pageSize: chunkLog.pageSize,
+            beginAddress: table.beginAddress,
+            finalAddress: table.finalAddress,
+            chunks: this.index.chunks,
+            chunkSlots: this.index.chunkSlots,
+          },
+          sessions,
+        },
+        table.table,
+        table.buckets,
+      );
+      this.claim.retained.unshift(descriptor);
+      this.lastCheckpointTail = final;
+      this.lastCheckpointSerials = JSON.stringify(sessions);
+      this.checkpointStats.taken++;
+      this.checkpointStats.lastToken = descriptor.token;
+      this.checkpointStats.lastMs = performance.now() - started;
+      return descriptor.token;
+    } catch (err) {
+      if (err instanceof FencedError) this.fenced = true;
+      throw err;
+    } finally {
+      this.pendingBegins = undefined;
+      await this.retain();
+    }
+  }
+
+  /** Drops checkpoints beyond `keep` and lets both logs free what no retained checkpoint needs. */
+  private async retain(): Promise<void> {
+    try {
+      await retainCold(this.store, this.claim, this.options.checkpoint.keep);
+      await this.hlog.truncateDevice(this.truncationLimit('log'));
+      await this.index.store.hlog.truncateDevice(this.truncationLimit('chunks'));
+    } catch (err) {
+      log.warn({ err }, 'cold checkpoint retention failed; it will be retried at the next checkpoint');
+    }
+  }
+
+  /** Tokens of the cold checkpoints, newest first. */
+  async listCheckpoints(): Promise<string[]> {
+    const entries = await this.claim.manifests.all();
+    return [...new Set(entries.flatMap((e) => (e.manifest?.checkpoint ? [e.manifest.checkpoint.token] : [])))];
+  }
+
+  /** The retained checkpoint descriptors, newest first. */
+  get checkpoints(): readonly ColdCheckpointDescriptor[] {
+    return this.claim.retained;
+  }
+
+  get writerEpoch(): number {
+    return this.claim.writerEpoch;
+  }
+
+  get isFenced(): boolean {
+    return this.fenced;
+  }
+
+  sessionSnapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, serial] of this.sessionSerials) out[id] = serial;
+    for (const [id, s] of this.sessions) out[id] = s.serial;
+    return out;
+  }
+
+  private unchangedSinceCheckpoint(): boolean {
+    return this.hlog.tailAddress === this.lastCheckpointTail && JSON.stringify(this.sessionSnapshot()) === this.lastCheckpointSerials;
+  }
+
+  // ------------------------------------------------------------------ stats and lifecycle
+
+  stats(): ColdKvStats {
+    const index = this.index.stats();
+    const h = this.hlog.stats();
+    const requests = this.store.stats();
+    const written = this.hlog.device.stats().bytesWritten + this.index.store.hlog.device.stats().bytesWritten;
+    const reads = this.opStats.reads;
+    return {
+      operations: { ...this.opStats },
+      getsPerRead: reads === 0 ? 0 : (this.readCost.chunk + this.readCost.record) / reads,
+      readGets: { ...this.readCost },
+      index: { ...index, expectedKeys: this.expectedKeys, tableBytesPerKey: index.tableBytes / this.expectedKeys },
+      log: { beginAddress: h.beginAddress, tailAddress: h.tailAddress, bytes: h.tailAddress - h.beginAddress, pagesFlushed: h.pagesFlushed, memoryBytes: h.memoryBytes },
+      compaction: { ...this.compactionStats },
+      checkpoints: { ...this.checkpointStats },
+      requests,
+      putsPerMiB: written === 0 ? 0 : (requests.byKind.PUT?.requests ?? 0) / (written / (1024 * 1024)),
+    };
+  }
+
+  /** Objects and bytes in the cold tier's prefix (one LIST per 1000 objects, plus a HEAD each when `sizes`). */
+  async bucketStats(): Promise<{ objects: number; byPrefix: Record<string, number> }> {
+    const keys = await this.store.list('');
+    const byPrefix: Record<string, number> = {};
+    for (const k of keys) {
+      const p = k.split('/')[0]!;
+      byPrefix[p] = (byPrefix[p] ?? 0) + 1;
+    }
+    return { objects: keys.length, byPrefix };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Waits for operations, takes a final checkpoint (checkpoint.onClose) and closes everything. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    let failure: unknown;
+    await this.compacting?.catch(() => undefined);
+    if (this.options.checkpoint.onClose && !this.fenced && !this.unchangedSinceCheckpoint()) {
+      try {
+        await this.checkpoint();
+      } catch (err) {
+        failure = err;
+      }
+    }
+    await this.checkpointing?.catch(() => undefined);
+    this.closed = true;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    this.sessions.clear();
+    await this.index.close().catch((err: unknown) => (failure ??= err));
+    await this.hlog.close().catch((err: unknown) => (failure ??= err));
+    await this.hlog.device.close().catch((err: unknown) => (failure ??= err));
+    await this.index.store.hlog.device.close().catch((err: unknown) => (failure ??= err));
+    await this.store.close();
+    if (failure !== undefined && !(failure instanceof FencedError)) throw failure;
+  }
+}
+
+async function readExactly(device: ObjectLogDevice, address: number, length: number): Promise<Uint8Array> {
+  const bytes = await device.read(address, length);
+  if (bytes.length < length) {
+    throw new CorruptionError(`${device.name} lacks [${address}, ${address + length}) that the checkpoint needs`, device.name);
+  }
+  return bytes;
+}
