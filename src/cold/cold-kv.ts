@@ -88,6 +88,8 @@ export class ColdKv {
   /** Begin addresses a checkpoint in progress needs (until it is retained or abandoned). */
   private pendingBegins: { log: number; chunks: number } | undefined;
   private compacting: Promise<ColdCompactionResult> | undefined;
+  /** Appended records whose slot update is in flight (see link()). */
+  private readonly unlinked = new Set<number>();
   private lastCheckpointTail = -1;
   private lastCheckpointSerials = '';
   readonly opStats = { reads: 0, upserts: 0, rmws: 0, deletes: 0, retries: 0, notFound: 0 };
@@ -109,7 +111,8 @@ export class ColdKv {
     this.coldLog = new ColdLog(hlog);
     this.recoveredToken = claim.chosen?.token;
     for (const [id, serial] of Object.entries(claim.chosen?.sessions ?? {})) this.sessionSerials.set(id, serial);
-    index.store.truncationLimit = () => this.truncationLimit('chunks');
+    // The chunk store's compaction moves its begin but never deletes objects; retention does.
+    index.store.truncationLimit = () => 0;
   }
 
   /**
@@ -134,13 +137,15 @@ export class ColdKv {
       const chunkPageSize = chosen?.chunks.pageSize ?? resolved.index.chunkPageSize;
       const pageSize = chosen?.log.pageSize ?? resolved.log.pageSize;
       const seqBase = claim.writerEpoch * 2 ** 32;
-      const logDevice = await ObjectLogDevice.open(store, { prefix: 'log/', objectSize: pageSize, blockSize: resolved.log.blockSize, seqBase });
+      const mayDelete = (): Promise<boolean> => stillOwner(claim);
+      const logDevice = await ObjectLogDevice.open(store, { prefix: 'log/', objectSize: pageSize, blockSize: resolved.log.blockSize, seqBase, mayDelete });
       opened.push(logDevice);
       const chunkDevice = await ObjectLogDevice.open(store, {
         prefix: 'chunks/',
         objectSize: chunkPageSize,
         blockSize: Math.min(chunkPageSize, 4096),
         seqBase,
+        mayDelete,
       });
       opened.push(chunkDevice);
 
@@ -261,9 +266,10 @@ export class ColdKv {
     try {
       for (;;) {
         const misses = this.index.stats().chunkMisses;
+        const beginSeen = this.hlog.beginAddress;
         const head = await this.index.head(hash);
         this.readCost.chunk += this.index.stats().chunkMisses - misses;
-        const r = await this.coldLog.walk(key, head, counter);
+        const r = await this.coldLog.walk(key, head, beginSeen, counter);
         if (r !== TRUNCATED) return r;
         this.opStats.retries++;
       }
@@ -288,8 +294,8 @@ export class ColdKv {
     const hash = ColdIndex.hash(key);
     for (;;) {
       const head = await this.index.head(hash);
-      const address = await this.coldLog.append(head, key, value, value === undefined);
-      if (await this.index.compareAndSet(hash, head, address)) {
+      const address = await this.appendUnlinked(head, key, value, value === undefined);
+      if (await this.link(hash, head, address)) {
         this.afterAppend();
         return address;
       }
@@ -319,15 +325,16 @@ export class ColdKv {
   async rmw(key: Uint8Array, fn: RmwFunction): Promise<Uint8Array> {
     const hash = ColdIndex.hash(key);
     for (;;) {
+      const beginSeen = this.hlog.beginAddress;
       const head = await this.index.head(hash);
-      const found = await this.coldLog.walk(key, head);
+      const found = await this.coldLog.walk(key, head, beginSeen);
       if (found === TRUNCATED) {
         this.opStats.retries++;
         continue;
       }
       const next = checkValue(fn(found?.tombstone === false ? found.value : undefined));
-      const address = await this.coldLog.append(head, key, next, false);
-      if (await this.index.compareAndSet(hash, head, address)) {
+      const address = await this.appendUnlinked(head, key, next, false);
+      if (await this.link(hash, head, address)) {
         this.afterAppend();
         return next;
       }
@@ -342,19 +349,45 @@ export class ColdKv {
   async conditionalInsert(key: Uint8Array, value: Uint8Array | undefined, sinceAddress: number, counter?: ReadCounter): Promise<boolean> {
     const hash = ColdIndex.hash(key);
     for (;;) {
+      const beginSeen = this.hlog.beginAddress;
       const head = await this.index.head(hash);
-      const newer = await this.coldLog.walk(key, head, counter, sinceAddress);
+      const newer = await this.coldLog.walk(key, head, beginSeen, counter, sinceAddress);
       if (newer === TRUNCATED) {
         this.opStats.retries++;
         continue;
       }
       if (newer !== undefined) return false;
-      const address = await this.coldLog.append(head, key, value, value === undefined);
-      if (await this.index.compareAndSet(hash, head, address)) {
+      const address = await this.appendUnlinked(head, key, value, value === undefined);
+      if (await this.link(hash, head, address)) {
         this.afterAppend();
         return true;
       }
       this.opStats.retries++;
+    }
+  }
+
+  /** Appends a record (waiting for room) and registers it as unlinked until link() settles. */
+  private async appendUnlinked(previous: number, key: Uint8Array, value: Uint8Array | undefined, tombstone: boolean): Promise<number> {
+    for (;;) {
+      const address = this.coldLog.tryAppend(previous, key, value, tombstone);
+      if (address !== 0) {
+        this.unlinked.add(address);
+        return address;
+      }
+      await this.hlog.waitForRoom();
+    }
+  }
+
+  /**
+   * Links an appended record: compare-and-sets its slot from `head`. While the set is in flight
+   * the record is not reachable from the index, so compaction must not pass it (it would judge
+   * it dead and move begin over it): `unlinked` holds such addresses and bounds compaction.
+   */
+  private async link(hash: number, head: number, address: number): Promise<boolean> {
+    try {
+      return await this.index.compareAndSet(hash, head, address);
+    } finally {
+      this.unlinked.delete(address);
     }
   }
 
@@ -408,7 +441,9 @@ export class ColdKv {
     const started = performance.now();
     const hlog = this.hlog;
     const from = hlog.beginAddress;
-    const boundary = Math.min(Math.floor(until / hlog.pageSize) * hlog.pageSize, Math.floor(hlog.readOnlyAddress / hlog.pageSize) * hlog.pageSize);
+    let limit = Math.min(until, hlog.readOnlyAddress);
+    for (const a of this.unlinked) limit = Math.min(limit, a);
+    const boundary = Math.floor(limit / hlog.pageSize) * hlog.pageSize;
     const result: ColdCompactionResult = {
       fromAddress: from, untilAddress: Math.max(from, boundary), recordsScanned: 0, recordsCopied: 0, tombstonesDropped: 0,
       bytesReclaimed: 0, gets: 0, durationMs: 0,
@@ -425,8 +460,10 @@ export class ColdKv {
       }
       if (await this.copyIfLive(r.key, r.value, r.address, counter)) result.recordsCopied++;
     }
-    const limit = Math.min(boundary, this.truncationLimit('log'));
-    if (boundary > hlog.beginAddress) await hlog.shiftBegin(boundary, limit);
+    // Objects below begin are deleted only by checkpoint retention, after this writer published
+    // a checkpoint that no longer needs them: a superseded writer that has not noticed yet
+    // never deletes what the new owner recovers from.
+    if (boundary > hlog.beginAddress) await hlog.shiftBegin(boundary, 0);
     result.bytesReclaimed = boundary - from;
     result.gets = counter.gets;
     result.durationMs = performance.now() - started;
@@ -448,15 +485,16 @@ export class ColdKv {
   private async copyIfLive(key: Uint8Array, value: Uint8Array | undefined, address: number, counter: ReadCounter): Promise<boolean> {
     const hash = ColdIndex.hash(key);
     for (;;) {
+      const beginSeen = this.hlog.beginAddress;
       const head = await this.index.head(hash);
       if (head < address) return false;
       if (head > address) {
-        const newer = await this.coldLog.walk(key, head, counter, address);
+        const newer = await this.coldLog.walk(key, head, beginSeen, counter, address);
         if (newer === TRUNCATED) continue;
-        if (newer !== undefined || this.coldLog.stoppedAt !== address) return false;
+        if (newer !== undefined || counter.stoppedAt !== address) return false;
       }
-      const copy = await this.coldLog.append(head, key, value, false);
-      if (await this.index.compareAndSet(hash, head, copy)) return true;
+      const copy = await this.appendUnlinked(head, key, value, false);
+      if (await this.link(hash, head, copy)) return true;
       this.opStats.retries++;
     }
   }
@@ -504,6 +542,7 @@ export class ColdKv {
     let final: number;
     let begin: number;
     let table: ReturnType<ColdIndex['capture']>;
+    let token: string;
     try {
       if (this.inFlight > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
       // Capture, in one synchronous step.
@@ -545,14 +584,15 @@ export class ColdKv {
       this.checkpointStats.taken++;
       this.checkpointStats.lastToken = descriptor.token;
       this.checkpointStats.lastMs = performance.now() - started;
-      return descriptor.token;
+      token = descriptor.token;
     } catch (err) {
       if (err instanceof FencedError) this.fenced = true;
       throw err;
     } finally {
       this.pendingBegins = undefined;
-      await this.retain();
     }
+    await this.retain();
+    return token;
   }
 
   /** Drops checkpoints beyond `keep` and lets both logs free what no retained checkpoint needs. */
@@ -659,6 +699,12 @@ export class ColdKv {
     await this.store.close();
     if (failure !== undefined && !(failure instanceof FencedError)) throw failure;
   }
+}
+
+/** True while no other writer has published after this writer's newest manifest. */
+async function stillOwner(claim: ColdClaim): Promise<boolean> {
+  const keys = await claim.manifests.keys();
+  return (keys.at(-1)?.seq ?? 0) <= claim.seq;
 }
 
 async function readExactly(device: ObjectLogDevice, address: number, length: number): Promise<Uint8Array> {

@@ -26,9 +26,11 @@ export const TRUNCATED = null;
 /** walkInMemory()'s answer when the chain continues below head. */
 export const ON_DEVICE = -1;
 
-/** Counters of one kind of operation's object reads. */
+/** Per-walk state: object reads, and where a walk that found nothing left the chain. */
 export interface ReadCounter {
   gets: number;
+  /** Set by walk() when it returns undefined: the address at which the chain was left. */
+  stoppedAt?: number;
 }
 
 export class ColdLog {
@@ -89,18 +91,34 @@ export class ColdLog {
 
   /** Where walkInMemory stopped when it returned ON_DEVICE. */
   deviceAddress = 0;
-  /** Where the last walk that found nothing left the chain (at or below stopAbove, or below begin). */
+  /**
+   * Where walkInMemory left the chain when it found nothing. Valid only synchronously after that
+   * call: walk() hands it to its caller through the ReadCounter, since other walks run meanwhile.
+   */
   stoppedAt = 0;
 
   /**
    * Walks the chain from `address` (in memory, then with one GET per record on object storage)
    * down to `stopAbove` (exclusive). Returns the newest record of `key`, undefined when there is
-   * none, or TRUNCATED when compaction moved begin past a record while it was being read.
+   * none, or TRUNCATED when compaction moved begin past the chain after `beginSeen` (the begin
+   * address read before the chain's head was): the walk would end early, so start again.
    */
-  async walk(key: Uint8Array, address: number, counter?: ReadCounter, stopAbove = 0): Promise<ColdRecord | undefined | typeof TRUNCATED> {
+  async walk(
+    key: Uint8Array,
+    address: number,
+    beginSeen: number,
+    counter?: ReadCounter,
+    stopAbove = 0,
+  ): Promise<ColdRecord | undefined | typeof TRUNCATED> {
     const hlog = this.hlog;
     for (;;) {
       const inMemory = this.walkInMemory(key, address, stopAbove);
+      if (inMemory === undefined) {
+        const at = this.stoppedAt;
+        if (at > stopAbove && at >= beginSeen && at < hlog.beginAddress) return TRUNCATED;
+        if (counter) counter.stoppedAt = at;
+        return undefined;
+      }
       if (inMemory !== ON_DEVICE) return inMemory;
       address = this.deviceAddress;
       if (counter) counter.gets++;

@@ -28,6 +28,12 @@ export interface ObjectLogDeviceOptions {
    * superseded writer still uploads objects over the same addresses, the new writer's win.
    */
   seqBase?: number;
+  /**
+   * Asked before the device deletes objects (truncated or shadowed ones); false keeps them. A
+   * store with several possible writers answers whether this writer still owns the prefix, so
+   * that a superseded writer never deletes what the new owner reads.
+   */
+  mayDelete?: () => Promise<boolean>;
 }
 
 /**
@@ -122,6 +128,7 @@ export class ObjectLogDevice implements StorageDevice {
   private readonly prefix: string;
   private readonly maxPendingUploads: number;
   private readonly ownsStore: boolean;
+  private readonly mayDelete: (() => Promise<boolean>) | undefined;
   /** Non-overlapping pieces sorted by address: which object supplies which addresses. */
   private pieces: Piece[] = [];
   /** Objects no piece refers to any more (truncated or shadowed), to delete. */
@@ -153,6 +160,7 @@ export class ObjectLogDevice implements StorageDevice {
     this.blockShift = Math.log2(blockSize);
     this.maxPendingUploads = options.maxPendingUploads ?? 8;
     this.ownsStore = options.ownsStore ?? false;
+    this.mayDelete = options.mayDelete;
     this.name = `object-log ${store.url}${store.url.endsWith('/') ? '' : '/'}${this.prefix}`;
   }
 
@@ -507,6 +515,7 @@ export class ObjectLogDevice implements StorageDevice {
   private async collectGarbage(which: (o: LogObject) => boolean): Promise<void> {
     const doomed = [...this.garbage].filter((o) => o.stored && o.live === 0 && which(o));
     if (doomed.length === 0) return;
+    if (this.mayDelete !== undefined && !(await this.mayDelete().catch(() => false))) return;
     for (const o of doomed) this.garbage.delete(o);
     try {
       await this.store.delete(doomed.map((o) => o.key));

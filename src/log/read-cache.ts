@@ -147,7 +147,8 @@ export class ReadCache {
   }
 
   private allocate(size: number): number {
-    if (this.tailOffset + size > this.pageSize) this.turnPage();
+    // A turn may fill part of the new page with second-chance copies: turn again until it fits.
+    while (this.tailOffset + size > this.pageSize) this.turnPage();
     const logical = this.tailPage * this.pageSize + this.tailOffset;
     this.tailOffset += size;
     return logical;
