@@ -66,7 +66,8 @@ const OPTION_KEYS: { readonly [K in keyof Required<OpenObjectStoreOptions>]: tru
   credential: true,
 };
 export const OBJECT_STORE_OPTION_KEYS: readonly string[] = Object.keys(OPTION_KEYS);
-const S3_CREDENTIAL_KEYS: readonly string[] = ['accessKeyId', 'secretAccessKey', 'sessionToken'] satisfies ReadonlyArray<keyof S3Credentials>;
+/** Keys of static S3 credentials, as the AWS SDK's credential identity has them. */
+const S3_CREDENTIAL_KEYS: readonly string[] = ['accessKeyId', 'secretAccessKey', 'sessionToken', 'expiration', 'credentialScope', 'accountId'];
 
 /**
  * Checks the keys of object-store options (and of static S3 credentials) at `path`
@@ -79,7 +80,11 @@ export function checkObjectStoreOptions(path: string, options: unknown, extraKey
   const credentials = o['credentials'];
   if (credentials !== undefined && typeof credentials !== 'function') {
     const at = joinOptionPath(path, 'credentials');
-    optionSection(at, credentials, S3_CREDENTIAL_KEYS);
+    // The SDK marks credentials it has used with `$`-prefixed metadata ($source): not options.
+    const own = typeof credentials === 'object' && credentials !== null && !Array.isArray(credentials)
+      ? Object.fromEntries(Object.entries(credentials).filter(([k]) => !k.startsWith('$')))
+      : credentials;
+    optionSection(at, own, S3_CREDENTIAL_KEYS);
   }
   return o as OpenObjectStoreOptions;
 }

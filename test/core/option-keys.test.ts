@@ -53,6 +53,11 @@ describe('option keys', () => {
     }
   });
 
+  it('accepts S3 credentials the AWS SDK has annotated ($source) or resolved (expiration)', () => {
+    const credentials = { accessKeyId: 'a', secretAccessKey: 'b', expiration: new Date(), $source: {} };
+    expect(() => resolveOptions({ checkpoint: { url: 's3://b/p', store: { credentials } } })).not.toThrow();
+  });
+
   it('refuses sections that are not objects', () => {
     expect(refused({ log: 'file:///x' }).message).toMatch(/^log: must be an object/);
     expect(refused({ checkpoint: { store: [] } }).message).toMatch(/^checkpoint\.store: must be an object/);
