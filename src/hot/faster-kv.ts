@@ -71,7 +71,9 @@ export class FasterKv extends KvEngine<MemHashIndex> {
       }
       // A local checkpoint directory is created on first use; buckets and containers only when asked.
       const createIfMissing = resolved.checkpoint.store.createIfMissing ?? resolved.checkpoint.url.startsWith('file:');
-      const objectStore = await openObjectStore(resolved.checkpoint.url, { ...resolved.checkpoint.store, createIfMissing });
+      const objectStore = await openObjectStore(resolved.checkpoint.url, { ...resolved.checkpoint.store, createIfMissing }).catch((err: unknown) => {
+        throw asCheckpointStoreError(err);
+      });
       let claim;
       try {
         claim = await CheckpointManager.claim(objectStore, resolved);
@@ -134,6 +136,13 @@ export class FasterKv extends KvEngine<MemHashIndex> {
       await this.lock?.release();
     }
   }
+}
+
+/** A ConfigError of the checkpoint store names its option by its full path (`checkpoint.store.endpoint`). */
+function asCheckpointStoreError(err: unknown): unknown {
+  if (!(err instanceof ConfigError) || err.option.startsWith('checkpoint.')) return err;
+  const message = err.message.startsWith(`${err.option}: `) ? err.message.slice(err.option.length + 2) : err.message;
+  return new ConfigError(`checkpoint.store.${err.option}`, message, { cause: err.cause });
 }
 
 async function closeQuietly(device: StorageDevice): Promise<void> {

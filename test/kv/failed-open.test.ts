@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointNotFoundError, F2Error, FasterKv, type FasterKvOptions } from '../../src/index.js';
+import { CheckpointNotFoundError, ConfigError, F2Error, FasterKv, type FasterKvOptions } from '../../src/index.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -58,6 +58,16 @@ describe('a failed open leaves nothing behind', () => {
     expect(readdirSync(parent)).toEqual(['hot']);
     expect(readdirSync(dir).filter((n) => n.startsWith('LOCK.'))).toEqual([]);
     expect(existsSync(join(parent, 'elsewhere'))).toBe(false);
+  });
+
+  it('a bad checkpoint store option found while opening it is named by its full path, and the directory is removed', async () => {
+    const parent = tmp();
+    const dir = join(parent, 'hot');
+    const err = await FasterKv.open(small(dir, { checkpoint: { url: 's3://bucket/p', store: { endpoint: 'not a url' } } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).option).toBe('checkpoint.store.endpoint');
+    expect((err as Error).message).toMatch(/^checkpoint\.store\.endpoint: "not a url" is not a URL/);
+    expect(readdirSync(parent)).toEqual([]);
   });
 
   it('a ConfigError found before anything is opened creates nothing', async () => {
