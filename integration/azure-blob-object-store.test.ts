@@ -82,6 +82,19 @@ withBackend('azure', 'Azure Blob (Azurite)', (az) => {
     await lazy.close();
   });
 
+  it('createIfMissing creates a missing container (off by default)', async () => {
+    const container = `f2kv-created-${freshPrefix('c').replace(/[^a-z0-9]/g, '').slice(-20)}`;
+    const url = `az://${container}/ckpt`;
+    await expect(openObjectStore(url, { connectionString: az.connectionString })).rejects.toBeInstanceOf(BucketNotFoundError);
+    const created = await openObjectStore(url, { connectionString: az.connectionString, createIfMissing: true });
+    await created.put('k', new Uint8Array([1]));
+    await created.close();
+    const again = await openObjectStore(url, { connectionString: az.connectionString, createIfMissing: true });
+    expect(await again.head('k')).toBeDefined();
+    await emptyStore(again);
+    await again.close();
+  });
+
   it('missing container: BucketNotFoundError naming it', async () => {
     const err = await AzureBlobObjectStore.open({ ...base, container: 'f2kv-no-such-container' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BucketNotFoundError);

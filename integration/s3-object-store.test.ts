@@ -1,4 +1,8 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
+import { FasterKv } from '../src/hot/faster-kv.js';
 import { AuthenticationError, BucketNotFoundError } from '../src/core/errors.js';
 import { ObjectLogDevice } from '../src/devices/object-log-device.js';
 import { openObjectStore } from '../src/devices/open-object-store.js';
@@ -89,6 +93,28 @@ withBackend('s3', 'S3 (MinIO)', (s3) => {
     expect((err as BucketNotFoundError).bucket).toBe('f2kv-no-such-bucket');
     expect((err as Error).message).toContain('f2kv-no-such-bucket');
     expect((err as Error).message).toContain(s3.endpoint);
+  });
+
+  it('createIfMissing creates a missing bucket (off by default); FasterKv.open does not create one unless asked', async () => {
+    const bucket = `f2kv-created-${freshPrefix('b').replace(/[^a-z0-9]/g, '').slice(-20)}`;
+    const url = `s3://${bucket}/ckpt`;
+    const opts = { endpoint: s3.endpoint, region: s3.region, credentials: base.credentials };
+    await expect(openObjectStore(url, opts)).rejects.toBeInstanceOf(BucketNotFoundError);
+    const dir = join(mkdtempSync(join(tmpdir(), 'f2kv-s3-create-')), 'hot');
+    const kvOptions = { log: { device: `file://${dir}`, memorySize: 8192, pageSize: 4096 }, checkpoint: { url, store: opts } };
+    await expect(FasterKv.open(kvOptions)).rejects.toBeInstanceOf(BucketNotFoundError);
+    expect(existsSync(dir)).toBe(false); // the failed open took back the directory it created
+    const created = await openObjectStore(url, { ...opts, createIfMissing: true });
+    await created.put('k', new TextEncoder().encode('v'));
+    await created.close();
+    const again = await openObjectStore(url, { ...opts, createIfMissing: true }); // already there: fine
+    expect(await again.head('k')).toBeDefined();
+    await emptyStore(again);
+    await again.close();
+    const store = await FasterKv.open(kvOptions);
+    await store.startSession().upsert('a', 'b');
+    await store.close();
+    rmSync(dirname(dir), { recursive: true, force: true });
   });
 
   it('a server that is down: transient failures retried, then a clear error naming the endpoint', async () => {

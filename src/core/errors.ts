@@ -36,6 +36,30 @@ export class FencedError extends F2Error {
   }
 }
 
+/** Who holds a directory lock, as its lock file says. */
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  /** When the holding process started (ISO 8601), when known. */
+  startedAt?: string;
+  /** The lock file. */
+  file: string;
+}
+
+/**
+ * A directory is locked by another writer (another process, or another open store in this
+ * process). Nothing was changed. `holder` names the process from the lock file.
+ */
+export class LockedError extends F2Error {
+  readonly directory: string;
+  readonly holder: LockHolder;
+  constructor(directory: string, holder: LockHolder, message: string) {
+    super('LOCKED', message);
+    this.directory = directory;
+    this.holder = holder;
+  }
+}
+
 /** A record does not fit in a page (or exceeds the configured maximum). */
 export class RecordTooLargeError extends F2Error {
   readonly size: number;

@@ -15,6 +15,7 @@ import {
   ObjectStoreError,
   PreconditionFailedError,
 } from '../core/errors.js';
+import { componentLogger } from '../core/logger.js';
 import { confirmOwnConditionalPut } from './conditional-put.js';
 import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutResult } from './object-store.js';
 import { joinKey, normalizePrefix, validateKey, validateRange } from './object-store.js';
@@ -27,6 +28,8 @@ import {
   sanitizedCause,
   type RequestPolicyOptions,
 } from './request-policy.js';
+
+const log = componentLogger('azure-blob-object-store');
 
 export interface AzureBlobObjectStoreOptions extends RequestPolicyOptions {
   container: string;
@@ -50,6 +53,8 @@ export interface AzureBlobObjectStoreOptions extends RequestPolicyOptions {
   listPageSize?: number;
   /** Check the container and credentials on open with one request (default true). */
   verify?: boolean;
+  /** Create the container when it does not exist (default false: a missing container is a BucketNotFoundError). */
+  createIfMissing?: boolean;
 }
 
 interface RestErrorLike {
@@ -149,6 +154,11 @@ export class AzureBlobObjectStore implements ObjectStore {
       throw new ConfigError('azure', `cannot configure the Azure Blob client: ${redactSecrets(e instanceof Error ? e.message : String(e))}`);
     }
     const store = new AzureBlobObjectStore(options, container ?? service!.getContainerClient(options.container));
+    if (options.createIfMissing) {
+      // One request: creates the container, or finds it there (ours or not: verify checks access).
+      const created = await store.policy.run('PUT', undefined, ({ signal }) => store.client.createIfNotExists({ abortSignal: signal }));
+      if (created.succeeded) log.info({ target: store.target }, 'created the container');
+    }
     if (options.verify ?? true) {
       await store.policy.run('HEAD', undefined, ({ signal }) => store.client.getProperties({ abortSignal: signal }));
     }

@@ -19,5 +19,6 @@ export { RequestPolicy, type RequestPolicyOptions } from './request-policy.js';
 export { ObjectLogDevice, type ObjectLogDeviceOptions } from './object-log-device.js';
 export { FileDevice, type FileDeviceOptions } from './file-device.js';
 export { NullDevice } from './null-device.js';
+export { DirectoryLock } from './directory-lock.js';
 export type { S3ObjectStore, S3ObjectStoreOptions, S3Credentials } from './s3-object-store.js';
 export type { AzureBlobObjectStore, AzureBlobObjectStoreOptions } from './azure-blob-object-store.js';

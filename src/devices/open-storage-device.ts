@@ -1,5 +1,5 @@
 import type { ObjectLogDeviceOptions } from './object-log-device.js';
-import type { OpenObjectStoreOptions } from './open-object-store.js';
+import { OBJECT_STORE_OPTION_KEYS, checkObjectStoreOptions, type OpenObjectStoreOptions } from './open-object-store.js';
 import { parseObjectStoreUrl } from './object-store-url.js';
 import type { StorageDevice } from './storage-device.js';
 
@@ -13,7 +13,17 @@ export interface OpenStorageDeviceOptions extends OpenObjectStoreOptions, Omit<O
  * FileDevice (segment files), `s3://bucket/prefix` and `az://container/prefix` → ObjectLogDevice
  * over the object store. The cloud SDKs are loaded only when a cloud URL is opened.
  */
+/** The device's own options, beside those of its object store. */
+const DEVICE_KEYS: { readonly [K in keyof Required<Omit<OpenStorageDeviceOptions, keyof OpenObjectStoreOptions>>]: true } = {
+  segmentSize: true,
+  prefix: true,
+  objectSize: true,
+  blockSize: true,
+  maxPendingUploads: true,
+};
+
 export async function openStorageDevice(url: string, options: OpenStorageDeviceOptions = {}): Promise<StorageDevice> {
+  checkObjectStoreOptions('', options, Object.keys(DEVICE_KEYS));
   const p = parseObjectStoreUrl(url);
   switch (p.scheme) {
     case 'memory': {
@@ -27,7 +37,12 @@ export async function openStorageDevice(url: string, options: OpenStorageDeviceO
     case 's3':
     case 'az': {
       const [{ openObjectStore }, { ObjectLogDevice }] = await Promise.all([import('./open-object-store.js'), import('./object-log-device.js')]);
-      const store = await openObjectStore(url, options);
+      const storeOptions: Record<string, unknown> = {};
+      for (const key of OBJECT_STORE_OPTION_KEYS) {
+        const v = (options as Record<string, unknown>)[key];
+        if (v !== undefined) storeOptions[key] = v;
+      }
+      const store = await openObjectStore(url, storeOptions as OpenObjectStoreOptions);
       try {
         return await ObjectLogDevice.open(store, { ...options, ownsStore: true });
       } catch (e) {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import {
+  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -8,6 +9,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type BucketLocationConstraint,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import {
@@ -20,7 +22,7 @@ import {
   ObjectStoreError,
   PreconditionFailedError,
 } from '../core/errors.js';
-import { redactUrl } from '../core/logger.js';
+import { componentLogger, redactUrl } from '../core/logger.js';
 import { confirmOwnConditionalPut } from './conditional-put.js';
 import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutResult } from './object-store.js';
 import { joinKey, normalizePrefix, validateKey, validateRange } from './object-store.js';
@@ -33,6 +35,8 @@ import {
   sanitizedCause,
   type RequestPolicyOptions,
 } from './request-policy.js';
+
+const log = componentLogger('s3-object-store');
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -56,6 +60,8 @@ export interface S3ObjectStoreOptions extends RequestPolicyOptions {
   listPageSize?: number;
   /** Check bucket and credentials on open with one LIST (default true). */
   verify?: boolean;
+  /** Create the bucket when it does not exist (default false: a missing bucket is a BucketNotFoundError). */
+  createIfMissing?: boolean;
 }
 
 interface SdkError {
@@ -102,6 +108,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly policy: RequestPolicy;
   private readonly listPageSize: number;
   private readonly agents: Array<http.Agent>;
+  private readonly region: string | undefined;
   private batchDelete = true;
   private closed = false;
 
@@ -119,6 +126,7 @@ export class S3ObjectStore implements ObjectStore {
         throw new ConfigError('endpoint', `"${redactUrl(endpoint)}" is not a URL; use e.g. http://127.0.0.1:9000`);
       }
     }
+    this.region = region;
     this.target = `S3 bucket "${this.bucket}" at ${endpoint ? redactUrl(endpoint) : `AWS S3${region ? ` (${region})` : ''}`}`;
     this.listPageSize = options.listPageSize ?? 1000;
     if (!(Number.isSafeInteger(this.listPageSize) && this.listPageSize >= 1 && this.listPageSize <= 1000)) {
@@ -142,20 +150,49 @@ export class S3ObjectStore implements ObjectStore {
     this.client = new S3Client(config);
   }
 
-  /** Creates the store and, unless `verify: false`, checks the bucket and credentials with one LIST. */
+  /**
+   * Creates the store and, unless `verify: false`, checks the bucket and credentials with one
+   * LIST. With `createIfMissing`, a missing bucket is created (in the configured region).
+   */
   static async open(options: S3ObjectStoreOptions): Promise<S3ObjectStore> {
     const store = new S3ObjectStore(options);
-    if (options.verify ?? true) {
+    if ((options.verify ?? true) || options.createIfMissing) {
       try {
-        await store.policy.run('LIST', undefined, ({ signal }) =>
-          store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: store.prefix ? `${store.prefix}/` : undefined, MaxKeys: 1 }), { abortSignal: signal }),
-        );
+        try {
+          await store.policy.run('LIST', undefined, ({ signal }) =>
+            store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: store.prefix ? `${store.prefix}/` : undefined, MaxKeys: 1 }), { abortSignal: signal }),
+          );
+        } catch (e) {
+          if (!(e instanceof BucketNotFoundError) || !options.createIfMissing) throw e;
+          await store.createBucket();
+        }
       } catch (e) {
         await store.close();
         throw e;
       }
     }
     return store;
+  }
+
+  /** Creates the bucket; one that already exists and is ours is fine. */
+  private async createBucket(): Promise<void> {
+    const location = this.region !== undefined && this.region !== 'us-east-1' ? { LocationConstraint: this.region as BucketLocationConstraint } : undefined;
+    await this.policy.run('PUT', undefined, async ({ signal }) => {
+      try {
+        await this.client.send(
+          new CreateBucketCommand({ Bucket: this.bucket, ...(location ? { CreateBucketConfiguration: location } : {}) }),
+          { abortSignal: signal },
+        );
+      } catch (err) {
+        const d = describeSdkError(err);
+        if (d.name === 'BucketAlreadyOwnedByYou' || d.code === 'BucketAlreadyOwnedByYou') return;
+        if (d.name === 'BucketAlreadyExists' || d.code === 'BucketAlreadyExists') {
+          throw new AccessDeniedError(`cannot create S3 bucket "${this.bucket}": the name is taken by another account; choose another bucket name`);
+        }
+        throw err;
+      }
+    });
+    log.info({ bucket: this.bucket, target: this.target }, 'created the bucket');
   }
 
   private check(): void {

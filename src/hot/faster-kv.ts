@@ -5,18 +5,61 @@
  * checkpoints: open() recovers the newest checkpoint (or `recover: token`) and claims the store
  * as its single writer.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
-import { openObjectStore } from '../devices/open-object-store.js';
+import { DirectoryLock } from '../devices/directory-lock.js';
+import { openObjectStore, parseObjectStoreUrl } from '../devices/open-object-store.js';
+import type { StorageDevice } from '../devices/storage-device.js';
 import { CheckpointManager } from '../kv/checkpoint-manager.js';
 import { KvEngine } from '../kv/kv-engine.js';
-import { openLogDevice } from '../kv/open-log-device.js';
+import { fileLogDirectory, openLogDevice } from '../kv/open-log-device.js';
 import { resolveOptions, type FasterKvOptions, type ResolvedOptions } from '../kv/options.js';
 import { MemHashIndex } from './mem-hash-index.js';
 
 export class FasterKv extends KvEngine<MemHashIndex> {
+  private lock: DirectoryLock | undefined;
+
+  /**
+   * The lock on a file:// log directory, held until close() (undefined for other devices).
+   * Releasing it while the store is open defeats the single-writer protection; tests do so to
+   * simulate a process that crashed.
+   */
+  get directoryLock(): DirectoryLock | undefined {
+    return this.lock;
+  }
+
+  /**
+   * Opens (and by default recovers) a store. A file:// log directory is locked for this store
+   * (LockedError when another store has it open). If open fails, whatever it created is removed:
+   * the log directory and a file:// checkpoint directory that did not exist before, and the lock.
+   */
   static async open(options: FasterKvOptions = {}): Promise<FasterKv> {
-    let resolved = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    const undo = new OpenUndo();
+    try {
+      const directory = fileLogDirectory(resolved.log.device);
+      if (directory !== undefined) {
+        await undo.makeDirectory(directory);
+        undo.lock = await DirectoryLock.acquire(directory);
+      }
+      if (resolved.checkpoint.url !== undefined) {
+        const p = parseObjectStoreUrl(resolved.checkpoint.url, 'checkpoint.url');
+        if (p.scheme === 'file') undo.noteMissing(p.path);
+      }
+      const store = await FasterKv.openLocked(resolved);
+      store.lock = undo.lock;
+      return store;
+    } catch (err) {
+      await undo.run();
+      throw err;
+    }
+  }
+
+  private static async openLocked(resolvedOptions: ResolvedOptions): Promise<FasterKv> {
+    let resolved = resolvedOptions;
     const device = await openLogDevice(resolved.log.device, resolved.log.segmentSize);
     const fresh = (r: ResolvedOptions): FasterKv => new FasterKv(new MemHashIndex(r.index.buckets), KvEngine.newLog(device, r), r);
     try {
@@ -26,7 +69,11 @@ export class FasterKv extends KvEngine<MemHashIndex> {
         }
         return fresh(resolved);
       }
-      const objectStore = await openObjectStore(resolved.checkpoint.url, { createIfMissing: true, ...resolved.checkpoint.store });
+      // A local checkpoint directory is created on first use; buckets and containers only when asked.
+      const createIfMissing = resolved.checkpoint.store.createIfMissing ?? resolved.checkpoint.url.startsWith('file:');
+      const objectStore = await openObjectStore(resolved.checkpoint.url, { ...resolved.checkpoint.store, createIfMissing }).catch((err: unknown) => {
+        throw asCheckpointStoreError(err);
+      });
       let claim;
       try {
         claim = await CheckpointManager.claim(objectStore, resolved);
@@ -76,8 +123,71 @@ export class FasterKv extends KvEngine<MemHashIndex> {
         throw err;
       }
     } catch (err) {
-      await device.close().catch(() => undefined);
+      await closeQuietly(device);
       throw err;
     }
+  }
+
+  /** Closes the store (see KvEngine.close) and then releases the directory lock. */
+  override async close(): Promise<void> {
+    try {
+      await super.close();
+    } finally {
+      await this.lock?.release();
+    }
+  }
+}
+
+/** A ConfigError of the checkpoint store names its option by its full path (`checkpoint.store.endpoint`). */
+function asCheckpointStoreError(err: unknown): unknown {
+  if (!(err instanceof ConfigError) || err.option.startsWith('checkpoint.')) return err;
+  const message = err.message.startsWith(`${err.option}: `) ? err.message.slice(err.option.length + 2) : err.message;
+  return new ConfigError(`checkpoint.store.${err.option}`, message, { cause: err.cause });
+}
+
+async function closeQuietly(device: StorageDevice): Promise<void> {
+  await device.close().catch(() => undefined);
+}
+
+/** What a failing open() must take back: directories it created and the lock it took. */
+class OpenUndo {
+  lock: DirectoryLock | undefined;
+  /**
+   * Topmost directories that did not exist before open(), removed with their contents; a
+   * `locked` one (the log directory) only while its lock is held.
+   */
+  private readonly created: Array<{ path: string; locked: boolean }> = [];
+
+  /** Creates `directory` (its parent exists), remembering it when it is new. */
+  async makeDirectory(directory: string): Promise<void> {
+    try {
+      await mkdir(directory);
+      this.created.push({ path: directory, locked: true });
+    } catch (err) {
+      const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+      if (code !== 'EEXIST') throw new ConfigError('log.device', `cannot create ${directory} (${String(code ?? err)}); check the path and its permissions`, { cause: err });
+    }
+  }
+
+  /** Remembers the topmost missing directory on the way to `path`, which open() may create. */
+  noteMissing(path: string): void {
+    let missing: string | undefined;
+    for (let p = path; !existsSync(p); p = dirname(p)) {
+      missing = p;
+      if (dirname(p) === p) break;
+    }
+    if (missing === undefined) return;
+    const inside = this.created.some((c) => missing === c.path || missing.startsWith(`${c.path}/`));
+    if (!inside) this.created.push({ path: missing, locked: false });
+  }
+
+  async run(): Promise<void> {
+    for (const { path, locked } of this.created.reverse()) {
+      // With the lock held nobody else writes in the log directory; without it (the lock was
+      // refused) it is removed only when empty, since the store that holds it may already use it.
+      if (!locked || this.lock !== undefined) await rm(path, { recursive: true, force: true }).catch(() => undefined);
+      else await rmdir(path).catch(() => undefined);
+    }
+    await this.lock?.release();
   }
 }

@@ -13,19 +13,25 @@ import type { StorageDevice } from '../devices/storage-device.js';
  */
 export async function openLogDevice(device: string | StorageDevice, segmentSize: number): Promise<StorageDevice> {
   if (typeof device !== 'string') return device;
-  let createIfMissing = false;
-  if (device.startsWith('file://')) {
-    let path: string;
-    try {
-      path = fileURLToPath(device);
-    } catch (err) {
-      throw new ConfigError('log.device', `"${device}" is not a valid file:// URL (use file:///absolute/path)`, { cause: err });
-    }
-    if (!existsSync(dirname(path))) {
-      throw new ConfigError('log.device', `the parent directory of ${path} does not exist; create it first`);
-    }
-    createIfMissing = true;
-  }
+  const createIfMissing = fileLogDirectory(device) !== undefined;
   const { openStorageDevice } = await import('../devices/open-storage-device.js');
   return openStorageDevice(device, { segmentSize, createIfMissing });
+}
+
+/**
+ * The local directory of a file:// log device (undefined for other devices). A malformed URL or
+ * a missing parent directory is a ConfigError naming `log.device`.
+ */
+export function fileLogDirectory(device: string | StorageDevice): string | undefined {
+  if (typeof device !== 'string' || !device.startsWith('file://')) return undefined;
+  let path: string;
+  try {
+    path = fileURLToPath(device);
+  } catch (err) {
+    throw new ConfigError('log.device', `"${device}" is not a valid file:// URL (use file:///absolute/path)`, { cause: err });
+  }
+  if (!existsSync(dirname(path))) {
+    throw new ConfigError('log.device', `the parent directory of ${path} does not exist; create it first`);
+  }
+  return path.replace(/(?<=.)\/+$/, '');
 }

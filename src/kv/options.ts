@@ -5,7 +5,8 @@
 import { ConfigError } from '../core/errors.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
 import type { StorageDevice } from '../devices/storage-device.js';
-import type { OpenObjectStoreOptions } from '../devices/open-object-store.js';
+import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
+import { optionSection } from '../core/option-keys.js';
 
 export interface IndexOptions {
   /** Hash buckets (power of two); each holds 7 entries in 64 bytes. */
@@ -115,39 +116,30 @@ export const DEFAULT_PAGE_SIZE = 4 * 1024 * 1024;
 export const DEFAULT_MEMORY_LOG_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_DEVICE_LOG_MEMORY = 256 * 1024 * 1024;
 
-const KNOWN: Record<string, readonly string[]> = {
-  '': ['index', 'log', 'readCache', 'compaction', 'checkpoint', 'recover'],
-  checkpoint: ['url', 'mode', 'keep', 'onClose', 'store'],
-  readCache: ['enabled', 'memorySize', 'pageSize'],
-  compaction: ['enabled', 'maxLogSize', 'triggerFraction', 'compactFraction', 'maxBytesPerPass', 'mode'],
-  index: ['buckets', 'maxLoad', 'autoGrow'],
-  log: ['device', 'memorySize', 'pageSize', 'mutableFraction', 'segmentSize'],
+/** Keys of each section; the compiler checks each list against its interface. */
+type Keys<T> = { readonly [K in keyof Required<T>]: true };
+const TOP_KEYS: Keys<FasterKvOptions> = { index: true, log: true, readCache: true, compaction: true, checkpoint: true, recover: true };
+const INDEX_KEYS: Keys<IndexOptions> = { buckets: true, autoGrow: true, maxLoad: true };
+const LOG_KEYS: Keys<LogOptions> = { device: true, memorySize: true, pageSize: true, mutableFraction: true, segmentSize: true };
+const READ_CACHE_KEYS: Keys<ReadCacheOptions> = { enabled: true, memorySize: true, pageSize: true };
+const COMPACTION_KEYS: Keys<CompactionOptions> = {
+  enabled: true,
+  maxLogSize: true,
+  triggerFraction: true,
+  compactFraction: true,
+  maxBytesPerPass: true,
+  mode: true,
 };
+const CHECKPOINT_KEYS: Keys<CheckpointOptions> = { url: true, mode: true, keep: true, onClose: true, store: true };
 
-export function rejectUnknownKeys(section: string, value: object): void {
-  const known = KNOWN[section];
-  if (!known) return;
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      const name = section === '' ? key : `${section}.${key}`;
-      throw new ConfigError(name, `unknown option; known options${section ? ` of ${section}` : ''} are: ${known.join(', ')}`);
-    }
-  }
-}
-
-function section(options: object, name: string): Record<string, unknown> {
-  const v = (options as Record<string, unknown>)[name];
-  if (v === undefined) return {};
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(name, 'must be an object');
-  rejectUnknownKeys(name, v);
-  return v as Record<string, unknown>;
+function section(options: object, name: string, keys: object): Record<string, unknown> {
+  return optionSection(name, (options as Record<string, unknown>)[name], Object.keys(keys));
 }
 
 export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
-  rejectUnknownKeys('', options);
-  const index = section(options, 'index');
-  const log = section(options, 'log');
+  optionSection('', options, Object.keys(TOP_KEYS));
+  const index = section(options, 'index', INDEX_KEYS);
+  const log = section(options, 'log', LOG_KEYS);
 
   const buckets = index['buckets'] ?? DEFAULT_BUCKETS;
   if (typeof buckets !== 'number' || !isPowerOfTwo(buckets) || buckets > 2 ** 28) {
@@ -180,7 +172,7 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
   if (typeof autoGrow !== 'boolean') throw new ConfigError('index.autoGrow', 'must be true or false');
   const maxLoad = fraction('index.maxLoad', index['maxLoad'] ?? 0.75);
 
-  const rc = section(options, 'readCache');
+  const rc = section(options, 'readCache', READ_CACHE_KEYS);
   const rcGiven = (options as Record<string, unknown>)['readCache'] !== undefined;
   const rcEnabled = rc['enabled'] ?? rcGiven;
   if (typeof rcEnabled !== 'boolean') throw new ConfigError('readCache.enabled', 'must be true or false');
@@ -194,7 +186,7 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
     throw new ConfigError('readCache.memorySize', `must hold at least three read-cache pages (${3 * rcPage} bytes), got ${rcMemory}`);
   }
 
-  const c = section(options, 'compaction');
+  const c = section(options, 'compaction', COMPACTION_KEYS);
   const cEnabled = c['enabled'] ?? false;
   if (typeof cEnabled !== 'boolean') throw new ConfigError('compaction.enabled', 'must be true or false');
   const maxLogSize = parseSize('compaction.maxLogSize', c['maxLogSize'] ?? memorySize * 4);
@@ -204,7 +196,7 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
   const mode = c['mode'] ?? 'lookup';
   if (mode !== 'lookup' && mode !== 'scan') throw new ConfigError('compaction.mode', `must be "lookup" or "scan", got ${String(mode)}`);
 
-  const ck = section(options, 'checkpoint');
+  const ck = section(options, 'checkpoint', CHECKPOINT_KEYS);
   let ckUrl = ck['url'];
   if (ckUrl !== undefined && typeof ckUrl !== 'string') throw new ConfigError('checkpoint.url', 'must be an object store URL string');
   if (ckUrl === undefined && typeof device === 'string' && device.startsWith('file://')) {
@@ -218,7 +210,7 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
   if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) throw new ConfigError('checkpoint.keep', `must be a whole number >= 1, got ${String(keep)}`);
   const onClose = ck['onClose'] ?? true;
   if (typeof onClose !== 'boolean') throw new ConfigError('checkpoint.onClose', 'must be true or false');
-  const storeOptions = (ck['store'] ?? {}) as OpenObjectStoreOptions;
+  const storeOptions = checkObjectStoreOptions('checkpoint.store', ck['store']);
   const recover = (options as Record<string, unknown>)['recover'] ?? true;
   if (typeof recover !== 'boolean' && typeof recover !== 'string') throw new ConfigError('recover', 'must be true, false or a checkpoint token');
 

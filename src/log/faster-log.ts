@@ -800,7 +800,8 @@ async function openCommitStore(
   if (c?.store) return { store: c.store, owned: false };
   if (c?.url !== undefined) {
     const { openObjectStore } = await import('../devices/open-object-store.js');
-    return { store: await openObjectStore(c.url, { createIfMissing: true }), owned: true };
+    // A local directory is created on first use; buckets and containers only when asked.
+    return { store: await openObjectStore(c.url, { createIfMissing: c.url.startsWith('file:') }), owned: true };
   }
   if (device instanceof ObjectLogDevice) return { store: device.store, owned: false };
   if (device instanceof FileDevice) return { store: await LocalFsObjectStore.open(device.directory, { createIfMissing: true }), owned: true };

@@ -12,7 +12,8 @@ import ts from 'typescript';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-async function transpileClosure(entry: string, outRoot: string): Promise<void> {
+/** Transpiles `entry` and every relative module it imports (statically or dynamically) into `outRoot`. */
+export async function transpileClosure(entry: string, outRoot: string): Promise<void> {
   const seen = new Set<string>();
   const queue = [entry];
   while (queue.length > 0) {
@@ -20,7 +21,7 @@ async function transpileClosure(entry: string, outRoot: string): Promise<void> {
     if (seen.has(file)) continue;
     seen.add(file);
     const source = await readFile(file, 'utf8');
-    for (const m of source.matchAll(/from '(\.\.?\/[^']+)\.js'/g)) queue.push(resolve(dirname(file), `${m[1]}.ts`));
+    for (const m of source.matchAll(/(?:from |import\()'(\.\.?\/[^']+)\.js'/g)) queue.push(resolve(dirname(file), `${m[1]}.ts`));
     const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
     const dest = join(outRoot, relative(repo, file)).replace(/\.ts$/, '.js');
     await mkdir(dirname(dest), { recursive: true });

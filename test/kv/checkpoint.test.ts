@@ -39,7 +39,8 @@ describe('checkpoints and recovery', () => {
     const token = await a.checkpoint();
     expect(s.serial).toBe(1000);
     for (let i = 1001; i <= 1500; i++) await s.upsert(`k${i % 300}`, `s-${i}`);
-    // Crash: a is dropped without close; b opens the same store and recovers.
+    // Crash: a is dropped without close (its process would be gone, and its directory lock with it).
+    await a.directoryLock?.release();
     const b = await FasterKv.open(opts(dir));
     expect(b.recoveredCheckpoint?.token).toBe(token);
     expect(b.recoveredCheckpoint?.sessions).toEqual({ w0: 1000, w1: 500 });
@@ -137,6 +138,7 @@ describe('checkpoints and recovery', () => {
     const writes = [];
     for (let i = 201; i <= 400; i++) writes.push(s.upsert(`k${i % 50}`, `v${i}`));
     await Promise.all([ck, ...writes]);
+    await a.directoryLock?.release(); // a crash: a is abandoned, not closed
     const b = await FasterKv.open({ ...opts(dir), recover: await ck });
     expect(b.recoveredCheckpoint?.sessions['w']).toBe(200);
     const r = b.startSession();

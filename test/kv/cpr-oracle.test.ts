@@ -95,6 +95,7 @@ it('recovers exact session prefixes across random checkpoints and crashes, with 
     await store.hlog.waitForFlushes();
     addStats();
     crashes++;
+    await store.directoryLock?.release(); // the crashed process's lock would be gone with it
     store = await FasterKv.open(options());
     const recovered = store.recoveredCheckpoint!.sessions['w']!;
     expect(recovered, `cycle ${cycle} seed ${seed}`).toBe(checkpointSerial);
