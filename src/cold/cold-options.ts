@@ -3,8 +3,9 @@
  * ConfigError naming it (`index.chunkSize: …`); sizes accept bytes or strings such as "64MiB".
  */
 import { ConfigError } from '../core/errors.js';
+import { checkOptionKeys, optionSection } from '../core/option-keys.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
-import type { OpenObjectStoreOptions } from '../devices/open-object-store.js';
+import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
 import { RECORD_HEADER_BYTES } from '../core/record-layout.js';
 
 export interface ColdIndexOptions {
@@ -99,20 +100,15 @@ export function chunkRecordBytes(chunkSlots: number): number {
 export function resolveColdOptions(options: ColdKvOptions, prefix = ''): ResolvedColdOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigError(prefix || 'options', 'must be an object');
   const name = (s: string): string => `${prefix}${s}`;
-  checkKeys(options, '', prefix);
-  const section = (s: string): Record<string, unknown> => {
-    const v = (options as unknown as Record<string, unknown>)[s];
-    if (v === undefined) return {};
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(name(s), 'must be an object');
-    checkKeys(v, s, prefix);
-    return v as Record<string, unknown>;
-  };
+  checkOptionKeys(prefix.replace(/\.$/, ''), options, KNOWN['']!);
+  const section = (s: string): Record<string, unknown> => optionSection(name(s), (options as unknown as Record<string, unknown>)[s], KNOWN[s]!);
   const url = options.url;
   if (typeof url !== 'string' || !/^(memory|file|s3|az):\/\//.test(url)) {
     throw new ConfigError(name('url'), `must be an object store URL (memory://name, file:///dir, s3://bucket/prefix, az://container/prefix), got ${String(url)}`);
   }
   const store = options.store ?? {};
   if (typeof store !== 'object' || store === null) throw new ConfigError(name('store'), 'must be an object');
+  checkObjectStoreOptions(name('store'), store);
 
   const index = section('index');
   const chunkBytes = parseSize(name('index.chunkSize'), index['chunkSize'] ?? 256);
@@ -191,42 +187,6 @@ export function resolveColdOptions(options: ColdKvOptions, prefix = ''): Resolve
     checkpoint: { keep, onClose },
     recover,
   };
-}
-
-function checkKeys(value: object, section: string, prefix: string): void {
-  const known = KNOWN[section]!;
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const path = `${prefix}${section ? `${section}.` : ''}${key}`;
-    const near = nearest(key, known);
-    throw new ConfigError(path, `unknown option${near ? `; did you mean "${near}"?` : ''} (known: ${known.join(', ')})`);
-  }
-}
-
-/** The known name closest to `key` by edit distance, if it is close enough to be a typo. */
-function nearest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = k;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 function fraction(option: string, v: unknown): number {

@@ -3,7 +3,7 @@ import { OBJECT_STORE_OPTION_KEYS, checkObjectStoreOptions, type OpenObjectStore
 import { parseObjectStoreUrl } from './object-store-url.js';
 import type { StorageDevice } from './storage-device.js';
 
-export interface OpenStorageDeviceOptions extends OpenObjectStoreOptions, Omit<ObjectLogDeviceOptions, 'ownsStore'> {
+export interface OpenStorageDeviceOptions extends OpenObjectStoreOptions, Omit<ObjectLogDeviceOptions, 'ownsStore' | 'seqBase' | 'mayDelete'> {
   /** file://: bytes per segment file (default 1 GiB). */
   segmentSize?: number | string;
 }
