@@ -22,3 +22,10 @@ export { FasterLog, type FasterLogOptions, type FasterLogCommitOptions, type Fas
 export * from './devices/index.js';
 export * from './core/errors.js';
 export { parseSize } from './core/size.js';
+export { ColdKv, type ColdKvStats, type ColdCompactionResult } from './cold/cold-kv.js';
+export { ColdSession } from './cold/cold-session.js';
+export type { ColdKvOptions, ColdIndexOptions, ColdLogOptions, ColdCompactionOptions, ColdCheckpointOptions } from './cold/cold-options.js';
+export { F2Kv, type F2KvStats } from './f2/f2-kv.js';
+export { F2Session, type TierReadStats } from './f2/f2-session.js';
+export type { F2KvOptions, HotTierOptions, ColdTierOptions, HotToColdOptions, F2CheckpointOptions, RequestPrices } from './f2/f2-options.js';
+export { S3_LIST_PRICES } from './f2/f2-options.js';

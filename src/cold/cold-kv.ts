@@ -398,7 +398,9 @@ export class ColdKv {
     if (size < c.triggerFraction * c.maxLogSize) return;
     const until = this.compactionTarget();
     if (until <= this.hlog.beginAddress) return;
-    this.compact(until).catch((err: unknown) => log.error({ err }, 'automatic cold compaction failed'));
+    this.compact(until).catch((err: unknown) => {
+      if (!this.closed) log.error({ err }, 'automatic cold compaction failed');
+    });
   }
 
   /** The end of the next automatic pass: compactFraction of the log, at most maxBytesPerPass, whole pages below readOnly. */
@@ -670,6 +672,16 @@ export class ColdKv {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * Stops this instance where it stands, writing nothing more (no flush, no checkpoint, no
+   * deletes): what a process that dies leaves behind. For crash tests.
+   */
+  abandon(): void {
+    this.closed = true;
+    this.fenced = true;
+    this.index.store.abandon();
   }
 
   /** Waits for operations, takes a final checkpoint (checkpoint.onClose) and closes everything. */

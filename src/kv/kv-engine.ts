@@ -22,6 +22,7 @@ import {
   writeRecordHeader,
 } from '../core/record-layout.js';
 import type { StorageDevice } from '../devices/storage-device.js';
+import type { ObjectStoreStats } from '../devices/object-store-stats.js';
 import { ReadCache, type ReadCacheStats } from '../log/read-cache.js';
 import { HybridLog, type DeviceRecord, type HybridLogStats } from '../log/hybrid-log.js';
 import { scanLog, type ScanRecord } from '../log/log-scanner.js';
@@ -101,6 +102,15 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   pendingEntryAddress = 0;
   /** Value produced by the last rmw, for callers of the sync API. */
   lastRmwValue: Uint8Array | undefined = undefined;
+  /**
+   * Set when a lower tier (F2's cold store) may hold older versions of keys: a delete always
+   * leaves a tombstone (even with no entry, or a chain truncated away), and an rmw whose chain
+   * ends in this log returns NOT_FOUND instead of starting from "absent" (the caller reads the
+   * lower tier and completes it with rmwAfterLowerTier).
+   */
+  lowerTier = false;
+  /** Set by a tier that takes the compacted records (F2's hot→cold migration) instead of copying them to the tail. */
+  compactor: ((until: number) => Promise<CompactionResult>) | undefined;
 
   // CPR (checkpoints): each operation belongs to the version current when it was issued; records
   // carry its parity. A checkpoint of version v holds every record of version <= v.
@@ -192,6 +202,11 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     const manager = this.checkpoints;
     if (!manager) throw new ConfigError('checkpoint.url', 'this store has no checkpoint store; set checkpoint.url (e.g. "file:///var/lib/f2kv/checkpoints")');
     return manager.checkpoint(this);
+  }
+
+  /** Requests and bytes of the checkpoint store, if this store has one. */
+  checkpointStoreStats(): ObjectStoreStats | undefined {
+    return this.checkpoints?.store.stats();
   }
 
   /** Tokens of the checkpoints in the checkpoint store, newest first. */
@@ -309,6 +324,12 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     if (address < begin) return NOT_FOUND;
     this.pendingAddress = address;
     return PENDING_IO;
+  }
+
+  /** The address the key's index entry holds now (0 when it has none): a snapshot to detect later changes. */
+  entryAddressOf(key: Uint8Array): number {
+    const handle = this.index.findEntry(hashKey(key, key.length), lastTag());
+    return handle < 0 ? 0 : this.index.entryAddress(handle);
   }
 
   /** True when the record at `address` (flags word `word1`) was written by a version lost in a crash. */
@@ -504,6 +525,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       this.pendingAddress = address;
       return PENDING_IO;
     }
+    if (this.lowerTier) return NOT_FOUND;
     const next = checkValue(fn(undefined));
     this.lastRmwValue = next;
     return this.appendRecord(handle, entryAddress, key, keyLength, next, 0);
@@ -513,7 +535,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   deleteInMemory(key: Uint8Array, keyLength: number): number {
     const hash = hashKey(key, keyLength);
     const tag = lastTag();
-    const handle = this.index.findEntry(hash, tag);
+    const handle = this.lowerTier ? this.index.findOrCreateEntry(hash, tag) : this.index.findEntry(hash, tag);
     if (handle === INDEX_PENDING) return this.indexPending();
     if (handle === INDEX_NOT_FOUND) return OK;
     const hlog = this.hlog;
@@ -537,7 +559,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       }
       address = recordPrevious(u32, w);
     }
-    if (entryAddress < hlog.beginAddress && this.index.entryAddress(handle) < READ_CACHE_BIT) {
+    if (!this.lowerTier && entryAddress < hlog.beginAddress && this.index.entryAddress(handle) < READ_CACHE_BIT) {
       // The whole chain was truncated away: nothing to shadow.
       return OK;
     }
@@ -557,6 +579,28 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     const next = checkValue(fn(old));
     this.lastRmwValue = next;
     return this.appendRecord(handle, this.chainStart(entryAddress), key, keyLength, next, 0);
+  }
+
+  /**
+   * Completes an RMW whose chain ended in this log (lowerTier): `old` is the lower tier's value.
+   * Appends fn(old) only if the chain has not changed since `seenEntry` (nothing newer appeared
+   * in this tier meanwhile); otherwise returns CHANGED and the caller retries from fresh state.
+   */
+  rmwAfterLowerTier(key: Uint8Array, fn: RmwFunction, old: Uint8Array | undefined, seenEntry: number): number {
+    return this.rmwAfterIo(key, key.length, fn, old, seenEntry);
+  }
+
+  /**
+   * Caches a value found in a lower tier in the read cache, in front of the key's chain, if the
+   * chain has not changed since `seenEntry` (so that no newer version can be hidden behind it).
+   */
+  cacheLowerTierValue(key: Uint8Array, value: Uint8Array, seenEntry: number): void {
+    const rc = this.readCache;
+    if (rc === undefined || seenEntry >= READ_CACHE_BIT) return;
+    const handle = this.index.findOrCreateEntry(hashKey(key, key.length), lastTag());
+    if (handle < 0 || this.index.entryAddress(handle) !== seenEntry) return;
+    const cached = rc.insert(key, key.length, value, seenEntry, 0);
+    if (cached !== 0 && this.index.entryAddress(handle) === seenEntry) this.index.setEntryAddress(handle, cached);
   }
 
   /**
@@ -695,6 +739,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     const run = async (): Promise<CompactionResult> => {
       // Passes run one at a time; a range that an earlier pass already covered is a no-op.
       if (previous) await previous.catch(() => undefined);
+      if (this.compactor !== undefined) return this.compactor(untilAddress);
       return compactLog(this, untilAddress, mode, options.keepTombstones ?? false);
     };
     const p = this.track(run, NOT_VERSIONED);
@@ -846,6 +891,15 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       device: { name: this.hlog.device.name, ...this.hlog.device.stats() },
       sessions: this.sessions.size,
     };
+  }
+
+  /**
+   * Stops this instance where it stands, writing nothing more (no flush, no checkpoint): what a
+   * process that dies leaves behind. Further operations throw ClosedError. For crash tests.
+   */
+  abandon(): void {
+    this.autoCompactor?.stop();
+    this.closed = true;
   }
 
   /** Waits for in-flight operations, flushes the log to its device and closes the device. */

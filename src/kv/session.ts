@@ -224,7 +224,7 @@ export class Session {
   }
 }
 
-function deviceValue(record: DeviceRecord): Uint8Array | undefined {
+export function deviceValue(record: DeviceRecord): Uint8Array | undefined {
   const u32 = record.u32;
   if ((u32[1]! & FLAG_TOMBSTONE) !== 0) return undefined;
   const start = RECORD_HEADER_BYTES + u32[2]!;

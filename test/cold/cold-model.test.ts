@@ -137,6 +137,7 @@ async function runModel(url: string, seed: number, ops: number): Promise<void> {
         // Crash: abandon this instance (no close) and recover the checkpoint in a new one.
         crashes++;
         account(store);
+        store.abandon();
         const next = await ColdKv.open(options(url, true));
         const s = next.continueSession('model');
         expect(s.serial).toBe(coveredSerial);
@@ -145,7 +146,6 @@ async function runModel(url: string, seed: number, ops: number): Promise<void> {
         for (const [k, v] of covered!) oracle.set(k, v);
         store = next;
         session = s;
-        // The abandoned instance is fenced: its next checkpoint publishes nothing.
       } else if (action < 0.7) {
         account(store);
         await store.close();

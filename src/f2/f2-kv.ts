@@ -1,0 +1,322 @@
+/**
+ * F2Kv: the two-tier store. A hot FasterKv (hash index + hybrid log in memory and on a local
+ * file, with its read cache) serves the working set; a ColdKv on object storage keeps everything
+ * else. This is the only module that knows there are two tiers.
+ *
+ * - Reads search hot (read cache, memory, hot device), then cold; writes go to hot; deletes
+ *   always leave a hot tombstone; RMW reads cold when the key has no hot record and inserts the
+ *   result into hot only if the hot chain did not change meanwhile (see F2Session).
+ * - Hot → cold migration is the hot engine's compaction (on the hot log's budget, with writer
+ *   backpressure, or on demand with compactHotLog()); cold → cold compaction runs on the cold
+ *   log's budget or on demand with compactColdLog().
+ * - One checkpoint token covers both tiers: migration pauses, the hot tier takes its CPR
+ *   checkpoint (sessions' serial numbers), the cold tier captures its state, migration resumes,
+ *   and the F2 manifest naming both tokens is published last.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { F2Error, FencedError } from '../core/errors.js';
+import { componentLogger } from '../core/logger.js';
+import { ColdKv, type ColdCompactionResult, type ColdKvStats } from '../cold/cold-kv.js';
+import { openObjectStore } from '../devices/open-object-store.js';
+import type { ObjectStoreStats } from '../devices/object-store-stats.js';
+import { FasterKv } from '../hot/faster-kv.js';
+import type { CompactionResult } from '../kv/compaction.js';
+import type { KvEngineStats } from '../kv/kv-engine.js';
+import { F2Manifests } from './f2-checkpoint.js';
+import { joinUrl, resolveF2Options, type F2KvOptions, type ResolvedF2Options } from './f2-options.js';
+import { F2Session, type TierReadStats } from './f2-session.js';
+import { HotToColdMigrator, type MigrationStats } from './hot-to-cold.js';
+
+const log = componentLogger('f2kv');
+
+export interface F2KvStats {
+  operations: { reads: number; upserts: number; rmws: number; deletes: number; retries: number };
+  /** Where reads were served from. */
+  reads: TierReadStats;
+  /** Object GETs per read served by the cold tier (chunk + record reads). */
+  getsPerColdRead: number;
+  hot: KvEngineStats;
+  cold: ColdKvStats;
+  hotToCold: MigrationStats;
+  coldToCold: ColdKvStats['compaction'];
+  checkpoints: { taken: number; failed: number; lastToken: string | undefined; lastMs: number };
+  /** Object-store requests and bytes by tier. */
+  requests: { hotCheckpoints: ObjectStoreStats | undefined; cold: ObjectStoreStats };
+  /** Memory by structure, bytes. */
+  memory: { hotIndex: number; hotLog: number; readCache: number; coldTable: number; chunkCache: number; coldLogBuffer: number; total: number };
+  /** Estimated object-store cost: dollars in total and per million operations (prices as configured). */
+  cost: { dollars: number; perMillionOps: number; prices: ResolvedF2Options['prices'] };
+  /** Longest event-loop pause since open, milliseconds (includes migration and compaction slices). */
+  longestEventLoopPauseMs: number;
+}
+
+export class F2Kv {
+  readonly options: ResolvedF2Options;
+  private readonly sessions = new Map<string, F2Session>();
+  private readonly reads: TierReadStats = { hotMemory: 0, readCache: 0, hotDevice: 0, cold: 0, notFound: 0 };
+  private readonly migrator: HotToColdMigrator;
+  private checkpointing: Promise<string> | undefined;
+  private readonly checkpointStats = { taken: 0, failed: 0, lastToken: undefined as string | undefined, lastMs: 0 };
+  private lastCheckpointState = '';
+  private closing: Promise<void> | undefined;
+  private closed = false;
+  private fenced = false;
+  private readonly loopDelay: IntervalHistogram;
+  private sessionCount = 0;
+
+  private constructor(
+    readonly hot: FasterKv,
+    readonly cold: ColdKv,
+    private readonly manifests: F2Manifests,
+    options: ResolvedF2Options,
+  ) {
+    this.options = options;
+    this.migrator = new HotToColdMigrator(hot, cold);
+    hot.lowerTier = true;
+    hot.compactor = (until: number): Promise<CompactionResult> => this.migrator.migrate(until);
+    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay.enable();
+    const chosen = manifests.chosen;
+    if (chosen) this.lastCheckpointState = this.stateKey();
+  }
+
+  /** The F2 checkpoint this store was recovered from, if any. */
+  get recoveredToken(): string | undefined {
+    return this.manifests.chosen?.token;
+  }
+
+  /**
+   * Opens (or creates) the two-tier store: claims it as its single writer and recovers both tiers
+   * from the newest F2 checkpoint (or `recover: token`; `recover: false` starts a new store).
+   * With the hot directory gone (a fresh machine), the hot tier is rebuilt from the checkpoint store.
+   */
+  static async open(options: F2KvOptions): Promise<F2Kv> {
+    const resolved = resolveF2Options(options);
+    const f2Url = joinUrl(resolved.checkpoint.url, 'f2');
+    const store = await openObjectStore(f2Url, { createIfMissing: f2Url.startsWith('file:'), ...resolved.checkpoint.store });
+    let hot: FasterKv | undefined;
+    let cold: ColdKv | undefined;
+    try {
+      const manifests = await F2Manifests.claim(store, resolved.recover, resolved.checkpoint.keep);
+      const chosen = manifests.chosen;
+      hot = await FasterKv.open({ ...resolved.hotInput, recover: chosen?.hot ?? false });
+      cold = await ColdKv.open({ ...resolved.coldInput, recover: chosen?.cold ?? false }, 'cold.');
+      log.debug({ recovered: chosen?.token, hot: chosen?.hot, cold: chosen?.cold, epoch: manifests.writerEpoch }, 'F2 store opened');
+      return new F2Kv(hot, cold, manifests, resolved);
+    } catch (err) {
+      await hot?.close().catch(() => undefined);
+      await cold?.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  startSession(id?: string): F2Session {
+    this.throwIfClosed();
+    const sessionId = id ?? `f${++this.sessionCount}-${Date.now().toString(36)}`;
+    const s = new F2Session(this.hot, this.cold, this.hot.startSession(sessionId), this.reads);
+    this.sessions.set(sessionId, s);
+    return s;
+  }
+
+  /** Continues a session after recovery: `serial` is the last of its operations that survived. */
+  continueSession(id: string): F2Session {
+    this.throwIfClosed();
+    const s = new F2Session(this.hot, this.cold, this.hot.continueSession(id), this.reads);
+    this.sessions.set(id, s);
+    return s;
+  }
+
+  private throwIfClosed(): void {
+    if (this.closed) throw new F2Error('CLOSED', 'the store is closed');
+  }
+
+  // ------------------------------------------------------------------ compaction
+
+  /**
+   * Moves the hot log's records below `until` (default: everything below the read-only
+   * boundary, the part no longer updated in place) to the cold tier, then frees them in hot.
+   */
+  async compactHotLog(until?: number): Promise<CompactionResult> {
+    this.throwIfClosed();
+    const hlog = this.hot.hlog;
+    if (until === undefined) {
+      hlog.shiftReadOnly(hlog.tailAddress);
+      until = hlog.readOnlyAddress;
+    }
+    if (until <= hlog.beginAddress) {
+      return { mode: 'lookup', fromAddress: hlog.beginAddress, untilAddress: hlog.beginAddress, newBeginAddress: hlog.beginAddress,
+        recordsScanned: 0, recordsCopied: 0, tombstonesDropped: 0, bytesReclaimed: 0, durationMs: 0 };
+    }
+    return this.hot.compact(until);
+  }
+
+  /** Compacts the cold log now (live records to its tail; tombstones and shadowed versions dropped). */
+  compactColdLog(until?: number): Promise<ColdCompactionResult> {
+    this.throwIfClosed();
+    return this.cold.compact(until ?? this.cold.hlog.readOnlyAddress);
+  }
+
+  // ------------------------------------------------------------------ checkpoints
+
+  /**
+   * Takes a checkpoint of both tiers under one token; resolves once durable. For every session it
+   * covers each operation issued before the call and none after (CPR), with migrations paused
+   * for its duration. If any part fails, it rejects and the previous checkpoint stays in force.
+   */
+  checkpoint(): Promise<string> {
+    try {
+      this.throwIfClosed();
+      if (this.fenced) throw new FencedError('this store was fenced by another writer; open it again to continue');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const previous = this.checkpointing;
+    const p = (async (): Promise<string> => {
+      if (previous) await previous.catch(() => undefined);
+      return this.takeCheckpoint();
+    })();
+    this.checkpointing = p;
+    void p.finally(() => {
+      if (this.checkpointing === p) this.checkpointing = undefined;
+    }).catch(() => undefined);
+    return p;
+  }
+
+  private async takeCheckpoint(): Promise<string> {
+    const started = performance.now();
+    await this.migrator.pause();
+    let hotToken: string;
+    let coldToken: string;
+    let sessions: Record<string, number>;
+    try {
+      // The hot checkpoint records the sessions' serial numbers at its version switch, which
+      // happens within this call (no checkpoint is in progress): the same numbers as here.
+      sessions = this.hot.sessionSnapshot();
+      hotToken = await this.hot.checkpoint();
+      coldToken = await this.cold.checkpoint();
+    } catch (err) {
+      this.checkpointStats.failed++;
+      if (err instanceof FencedError) this.fenced = true;
+      throw err;
+    } finally {
+      this.migrator.unpause();
+    }
+    try {
+      const token = await this.manifests.publish(hotToken, coldToken, sessions, this.options.checkpoint.keep);
+      this.checkpointStats.taken++;
+      this.checkpointStats.lastToken = token;
+      this.checkpointStats.lastMs = performance.now() - started;
+      this.lastCheckpointState = this.stateKey();
+      return token;
+    } catch (err) {
+      this.checkpointStats.failed++;
+      if (err instanceof FencedError) this.fenced = true;
+      throw err;
+    }
+  }
+
+  private stateKey(): string {
+    return `${this.hot.hlog.tailAddress}/${this.cold.hlog.tailAddress}/${JSON.stringify(this.hot.sessionSnapshot())}`;
+  }
+
+  /** Tokens of the F2 checkpoints, newest first. */
+  listCheckpoints(): Promise<string[]> {
+    return this.manifests.tokens();
+  }
+
+  get isFenced(): boolean {
+    return this.fenced || this.cold.isFenced;
+  }
+
+  // ------------------------------------------------------------------ stats and lifecycle
+
+  stats(): F2KvStats {
+    const hot = this.hot.stats();
+    const cold = this.cold.stats();
+    const hotRequests = this.hotCheckpointStore();
+    const prices = this.options.prices;
+    const costOf = (s: ObjectStoreStats | undefined): number => {
+      if (!s) return 0;
+      const k = s.byKind;
+      return (k.GET.requests * prices.get + k.PUT.requests * prices.put + k.LIST.requests * prices.list + k.HEAD.requests * prices.head + k.DELETE.requests * prices.delete) / 1000;
+    };
+    const dollars = costOf(cold.requests) + costOf(hotRequests);
+    const ops = hot.operations.reads + hot.operations.upserts + hot.operations.rmws + hot.operations.deletes;
+    const coldTable = cold.index.tableBytes;
+    const memory = {
+      hotIndex: hot.index.bytes,
+      hotLog: hot.log.memoryBytes,
+      readCache: hot.readCache?.memoryBytes ?? 0,
+      coldTable,
+      chunkCache: cold.index.chunkCacheBytes,
+      coldLogBuffer: cold.log.memoryBytes,
+      total: 0,
+    };
+    memory.total = memory.hotIndex + memory.hotLog + memory.readCache + memory.coldTable + memory.chunkCache + memory.coldLogBuffer;
+    return {
+      operations: {
+        reads: hot.operations.reads, upserts: hot.operations.upserts, rmws: hot.operations.rmws, deletes: hot.operations.deletes,
+        retries: hot.operations.retries + cold.operations.retries,
+      },
+      reads: { ...this.reads },
+      getsPerColdRead: cold.getsPerRead,
+      hot,
+      cold,
+      hotToCold: { ...this.migrator.stats },
+      coldToCold: cold.compaction,
+      checkpoints: { ...this.checkpointStats },
+      requests: { hotCheckpoints: hotRequests, cold: cold.requests },
+      memory,
+      cost: { dollars, perMillionOps: ops === 0 ? 0 : (dollars / ops) * 1e6, prices },
+      longestEventLoopPauseMs: this.loopDelay.max / 1e6,
+    };
+  }
+
+  private hotCheckpointStore(): ObjectStoreStats | undefined {
+    return this.hot.checkpointStoreStats();
+  }
+
+  /**
+   * Waits for operations, takes a final checkpoint of both tiers when anything changed
+   * (checkpoint.onClose), and closes both tiers. A fenced store closes without publishing.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    let failure: unknown;
+    if (this.options.checkpoint.onClose && !this.isFenced && this.stateKey() !== this.lastCheckpointState) {
+      try {
+        await this.checkpoint();
+      } catch (err) {
+        if (!(err instanceof FencedError)) failure = err;
+      }
+    }
+    await this.checkpointing?.catch(() => undefined);
+    this.closed = true;
+    this.loopDelay.disable();
+    for (const s of this.sessions.values()) s.end();
+    this.sessions.clear();
+    await this.hot.close().catch((err: unknown) => (failure ??= err));
+    await this.cold.close().catch((err: unknown) => (failure ??= err));
+    await this.manifests.store.close().catch(() => undefined);
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Stops this instance where it stands, writing nothing more (a crashed process), and releases
+   * its directory lock as the death of its process would. For crash tests.
+   */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    this.loopDelay.disable();
+    this.hot.abandon();
+    this.cold.abandon();
+    await this.hot.directoryLock?.release();
+  }
+}

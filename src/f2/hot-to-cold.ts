@@ -1,0 +1,118 @@
+/**
+ * Hot → cold migration: F2's compaction of the hot log. For each record of [begin, until) it asks
+ * the hot index whether the record is still the newest version of its key (a lookup along the
+ * chain with key comparison, following it onto the hot device when needed — never the chain head
+ * alone), and copies live values **and tombstones** into the cold store. Only then does the hot
+ * log's begin move, so a read or RMW that raced the truncation searches again and finds the
+ * record in cold. Records of a version lost in a crash (CPR discard ranges) are skipped.
+ *
+ * The migrator is paused by F2 checkpoints: a pass in progress finishes first, and no pass
+ * starts until both tiers are captured, so the cold part of a checkpoint never holds a record
+ * that its hot part does not cover.
+ */
+import { componentLogger } from '../core/logger.js';
+import type { ColdKv } from '../cold/cold-kv.js';
+import type { CompactionResult } from '../kv/compaction.js';
+import type { KvEngine } from '../kv/kv-engine.js';
+import type { KvIndex } from '../kv/kv-index.js';
+import { scanLog } from '../log/log-scanner.js';
+
+const log = componentLogger('hot-to-cold');
+
+export interface MigrationStats {
+  passes: number;
+  recordsScanned: number;
+  recordsMoved: number;
+  tombstonesMoved: number;
+  bytesReclaimed: number;
+  longestPassMs: number;
+  /** Time a checkpoint waited for a pass in progress (the longest). */
+  longestPauseWaitMs: number;
+}
+
+export class HotToColdMigrator {
+  readonly stats: MigrationStats = {
+    passes: 0, recordsScanned: 0, recordsMoved: 0, tombstonesMoved: 0, bytesReclaimed: 0, longestPassMs: 0, longestPauseWaitMs: 0,
+  };
+  private running: Promise<unknown> | undefined;
+  private paused: Promise<void> | undefined;
+  private resume: (() => void) | undefined;
+
+  constructor(
+    private readonly hot: KvEngine<KvIndex>,
+    private readonly cold: ColdKv,
+  ) {}
+
+  /** Migrates [begin, until) of the hot log (called through the hot engine's compact()). */
+  async migrate(until: number): Promise<CompactionResult> {
+    while (this.paused) await this.paused;
+    const p = this.pass(until);
+    this.running = p;
+    try {
+      return await p;
+    } finally {
+      if (this.running === p) this.running = undefined;
+    }
+  }
+
+  /** Stops migration: resolves once no pass runs; passes wait until resume() is called. */
+  async pause(): Promise<void> {
+    while (this.paused) await this.paused;
+    this.paused = new Promise<void>((resolve) => {
+      this.resume = resolve;
+    });
+    const started = performance.now();
+    await this.running?.catch(() => undefined);
+    this.stats.longestPauseWaitMs = Math.max(this.stats.longestPauseWaitMs, performance.now() - started);
+  }
+
+  /** Lets migration continue after pause(). */
+  unpause(): void {
+    const r = this.resume;
+    this.paused = undefined;
+    this.resume = undefined;
+    r?.();
+  }
+
+  private async pass(until: number): Promise<CompactionResult> {
+    const started = performance.now();
+    const hot = this.hot;
+    const hlog = hot.hlog;
+    const from = hlog.beginAddress;
+    const boundary = Math.min(until, hlog.readOnlyAddress);
+    const result: CompactionResult = {
+      mode: 'lookup', fromAddress: from, untilAddress: boundary, newBeginAddress: from, recordsScanned: 0, recordsCopied: 0,
+      tombstonesDropped: 0, bytesReclaimed: 0, durationMs: 0,
+    };
+    if (boundary <= from) return result;
+    let tombstones = 0;
+    for await (const r of scanLog(hlog, from, boundary)) {
+      hot.throwIfClosed();
+      result.recordsScanned++;
+      if (r.address < hot.discardBelow && hot.isDiscarded(r.address, r.flags)) continue;
+      if ((await hot.latestAddress(r.key)) !== r.address) continue;
+      await this.cold.put(r.key, r.tombstone ? undefined : r.value);
+      result.recordsCopied++;
+      if (r.tombstone) tombstones++;
+    }
+    // Copies made after a hot checkpoint's version switch must not let begin pass what that
+    // checkpoint captures; F2 pauses migration around its checkpoints, this guards FasterKv's own.
+    await hot.checkpointCaptured();
+    if (boundary > hlog.beginAddress) await hlog.shiftBegin(boundary, Math.min(boundary, hot.truncationLimit()));
+    result.newBeginAddress = hlog.beginAddress;
+    result.bytesReclaimed = boundary - from;
+    result.durationMs = performance.now() - started;
+    const s = this.stats;
+    s.passes++;
+    s.recordsScanned += result.recordsScanned;
+    s.recordsMoved += result.recordsCopied;
+    s.tombstonesMoved += tombstones;
+    s.bytesReclaimed += result.bytesReclaimed;
+    s.longestPassMs = Math.max(s.longestPassMs, result.durationMs);
+    hot.compactionStats.passes++;
+    hot.compactionStats.recordsCopied += result.recordsCopied;
+    hot.compactionStats.bytesReclaimed += result.bytesReclaimed;
+    log.debug({ ...result, tombstones }, 'hot → cold pass done');
+    return result;
+  }
+}
