@@ -172,8 +172,10 @@ async function runModel(url: string, seed: number, ops: number): Promise<void> {
   expect(checkpoints).toBeGreaterThan(0);
   expect(totals.chunkMisses).toBeGreaterThan(0);
   expect(totals.chunkLogCompactions).toBeGreaterThan(0);
-  // The chunk log stays proportional to the chunks, however often they are rewritten.
-  expect(stats.index.chunkLogBytes).toBeLessThan(3 * stats.index.chunks * 96 + 16 * 4096 + 4096);
+  // The chunk log stays proportional to the chunks however often they are rewritten: within a
+  // small multiple of its budget (3 × chunks × chunk record bytes, at least 16 chunk pages).
+  const budget = Math.max(16 * 4096, 3 * stats.index.chunks * 96);
+  expect(stats.index.chunkLogBytes).toBeLessThan(2.5 * budget);
   await store.close();
 }
 
