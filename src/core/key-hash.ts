@@ -20,6 +20,7 @@ function word(bytes: Uint8Array, i: number): number {
 
 /** Hash of bytes[0, length): lane A as an int32; lane B's tag is then available from lastTag(). */
 export function hashKey(bytes: Uint8Array, length: number): number {
+  if (length === 8) return hash8(bytes);
   let a = 0x243f6a88 ^ length;
   let b = 0x85a308d3 ^ Math.imul(length, 0x9e3779b1);
   const end8 = length & ~7;
@@ -41,6 +42,24 @@ export function hashKey(bytes: Uint8Array, length: number): number {
     b = Math.imul(b ^ w, 0x297a2d39);
     b ^= b >>> 14;
   }
+  a = Math.imul(a ^ ((b << 16) | (b >>> 16)), 0x7feb352d);
+  a ^= a >>> 15;
+  a = Math.imul(a, 0x846ca68b);
+  a ^= a >>> 16;
+  b = Math.imul(b + a, 0x9e3779b1);
+  b ^= b >>> 15;
+  b = Math.imul(b, 0x85ebca6b);
+  b ^= b >>> 13;
+  tagOut = (b >>> 18) & TAG_MASK;
+  return a;
+}
+
+/** hashKey for an 8-byte key (the common fixed-size key): the same steps without the loop and tail tests. */
+function hash8(bytes: Uint8Array): number {
+  let a = Math.imul(0x243f6a80 ^ word(bytes, 0), 0x2c1b3c6d); // 0x243f6a88 ^ 8
+  let b = Math.imul(0x7418c55b ^ word(bytes, 4), 0x297a2d39); // 0x85a308d3 ^ Math.imul(8, 0x9e3779b1)
+  a ^= a >>> 15;
+  b ^= b >>> 14;
   a = Math.imul(a ^ ((b << 16) | (b >>> 16)), 0x7feb352d);
   a ^= a >>> 15;
   a = Math.imul(a, 0x846ca68b);

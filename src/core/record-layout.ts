@@ -80,6 +80,14 @@ export function verifyRecord(u8: Uint8Array, u32: Uint32Array, offset: number): 
   return u32[w + 5] === recordChecksum(u8, offset, u32[w + 4]!);
 }
 
+/** True when bytes[0, length) equal u8[start, start + length) (the key of a record whose key length is `length`). */
+export function keyBytesEqual(u8: Uint8Array, start: number, key: Uint8Array, length: number): boolean {
+  for (let i = 0; i < length; i++) {
+    if (u8[start + i] !== key[i]) return false;
+  }
+  return true;
+}
+
 /** True when bytes[0, length) equal the record's key. */
 export function recordKeyEquals(u8: Uint8Array, u32: Uint32Array, offset: number, key: Uint8Array, length: number): boolean {
   if (u32[(offset >>> 2) + 2] !== length) return false;

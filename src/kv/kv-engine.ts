@@ -8,7 +8,7 @@
  * flush completes (backpressure). The async API continues pending operations; after every await
  * it re-checks the index entry, since other operations may have run meanwhile.
  */
-import { READ_CACHE_BIT } from '../core/address.js';
+import { READ_CACHE_BIT, TWO_POW_32 } from '../core/address.js';
 import { ClosedError, ConfigError, F2Error } from '../core/errors.js';
 import { hashKey, lastTag } from '../core/key-hash.js';
 import { componentLogger } from '../core/logger.js';
@@ -16,6 +16,7 @@ import {
   alignRecordSize,
   FLAG_TOMBSTONE,
   FLAG_VERSION_ODD,
+  keyBytesEqual,
   RECORD_HEADER_BYTES,
   recordKeyEquals,
   recordPrevious,
@@ -287,13 +288,14 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
    */
   findInMemory(key: Uint8Array, length: number): number {
     const hash = hashKey(key, length);
-    const handle = this.index.findEntry(hash, lastTag());
+    const index = this.index;
+    const handle = index.findEntry(hash, lastTag());
     if (handle < 0) {
       if (handle === INDEX_PENDING) return this.indexPending();
       return NOT_FOUND;
     }
     const hlog = this.hlog;
-    let address = this.index.entryAddress(handle);
+    let address = index.entryAddress(handle);
     this.pendingEntryAddress = address;
     if (address >= READ_CACHE_BIT) {
       const rc = this.readCache!;
@@ -310,16 +312,15 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     const frameCount = hlog.frameCount;
     while (address >= low) {
       const page = Math.floor(address / pageSize);
-      const f = page % frameCount;
+      // page < frameCount until the ring of frames wraps: no division on a young log.
+      const f = page < frameCount ? page : page % frameCount;
       const offset = address - page * pageSize;
+      const w = offset >>> 2;
       const u32 = hlog.frames32[f]!;
-      if (
-        recordKeyEquals(hlog.frames8[f]!, u32, offset, key, length) &&
-        (address >= this.discardBelow || !this.isDiscarded(address, u32[(offset >>> 2) + 1]!))
-      ) {
-        return address;
+      if (u32[w + 2] === length && keyBytesEqual(hlog.frames8[f]!, offset + RECORD_HEADER_BYTES, key, length)) {
+        if (address >= this.discardBelow || !this.isDiscarded(address, u32[w + 1]!)) return address;
       }
-      address = recordPrevious(u32, offset >>> 2);
+      address = u32[w]! + (u32[w + 1]! & 0xffff) * TWO_POW_32;
     }
     if (address < begin) return NOT_FOUND;
     this.pendingAddress = address;
@@ -349,23 +350,32 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   valueAt(address: number): Uint8Array | undefined {
     if (address >= READ_CACHE_BIT) return this.readCache!.valueAt(address);
     const hlog = this.hlog;
-    const page = Math.floor(address / hlog.pageSize);
-    const f = page % hlog.frameCount;
-    const offset = address - page * hlog.pageSize;
+    const pageSize = hlog.pageSize;
+    const frameCount = hlog.frameCount;
+    const page = Math.floor(address / pageSize);
+    const f = page < frameCount ? page : page % frameCount;
+    const offset = address - page * pageSize;
     const u32 = hlog.frames32[f]!;
     const w = offset >>> 2;
     if ((u32[w + 1]! & FLAG_TOMBSTONE) !== 0) return undefined;
     const start = offset + RECORD_HEADER_BYTES + u32[w + 2]!;
-    return hlog.frames8[f]!.slice(start, start + u32[w + 3]!);
+    const length = u32[w + 3]!;
+    const src = hlog.frames8[f]!;
+    if (length > 16) return src.slice(start, start + length);
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = src[start + i]!;
+    return out;
   }
 
   /** Copies the value at `address` into `out`; returns its length, or NOT_FOUND for a tombstone. */
   valueInto(address: number, out: Uint8Array): number {
     if (address >= READ_CACHE_BIT) return this.readCache!.valueInto(address, out);
     const hlog = this.hlog;
-    const page = Math.floor(address / hlog.pageSize);
-    const f = page % hlog.frameCount;
-    const offset = address - page * hlog.pageSize;
+    const pageSize = hlog.pageSize;
+    const frameCount = hlog.frameCount;
+    const page = Math.floor(address / pageSize);
+    const f = page < frameCount ? page : page % frameCount;
+    const offset = address - page * pageSize;
     const u32 = hlog.frames32[f]!;
     const w = offset >>> 2;
     if ((u32[w + 1]! & FLAG_TOMBSTONE) !== 0) return NOT_FOUND;
@@ -394,7 +404,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     const valueLength = value.length;
     while (address >= readOnly) {
       const page = Math.floor(address / pageSize);
-      const f = page % frameCount;
+      const f = page < frameCount ? page : page % frameCount;
       const offset = address - page * pageSize;
       const u32 = hlog.frames32[f]!;
       const u8 = hlog.frames8[f]!;
@@ -442,7 +452,8 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       return PENDING_ROOM;
     }
     const page = Math.floor(address / hlog.pageSize);
-    const f = page % hlog.frameCount;
+    const frameCount = hlog.frameCount;
+    const f = page < frameCount ? page : page % frameCount;
     const offset = address - page * hlog.pageSize;
     const u32 = hlog.frames32[f]!;
     const u8 = hlog.frames8[f]!;
@@ -495,7 +506,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     const frameCount = hlog.frameCount;
     while (address >= low) {
       const page = Math.floor(address / pageSize);
-      const f = page % frameCount;
+      const f = page < frameCount ? page : page % frameCount;
       const offset = address - page * pageSize;
       const u32 = hlog.frames32[f]!;
       const u8 = hlog.frames8[f]!;
@@ -546,7 +557,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     const frameCount = hlog.frameCount;
     while (address >= readOnly) {
       const page = Math.floor(address / pageSize);
-      const f = page % frameCount;
+      const f = page < frameCount ? page : page % frameCount;
       const offset = address - page * pageSize;
       const u32 = hlog.frames32[f]!;
       const w = offset >>> 2;

@@ -40,7 +40,7 @@ export class Session {
     const store = this.store;
     store.throwIfClosed();
     store.opParity = store.parityFlag;
-    return this.encoder.bytes(key, 'key');
+    return key instanceof Uint8Array ? key : this.encoder.bytes(key, 'key');
   }
 
   // ------------------------------------------------------------------ sync fast path
@@ -87,7 +87,7 @@ export class Session {
   /** Upserts in memory; PENDING only when the log must wait for a flush (then use upsert()). */
   upsertSync(key: Bytes, value: Bytes): void | Pending {
     const k = this.key(key);
-    const v = valueBytes(value, 'value');
+    const v = value instanceof Uint8Array ? value : valueBytes(value, 'value');
     const store = this.store;
     this.serial++;
     store.opStats.upserts++;
@@ -144,7 +144,7 @@ export class Session {
 
   async upsert(key: Bytes, value: Bytes): Promise<void> {
     const k = this.key(key);
-    const v = valueBytes(value, 'value');
+    const v = value instanceof Uint8Array ? value : valueBytes(value, 'value');
     const store = this.store;
     this.serial++;
     store.opStats.upserts++;
