@@ -174,10 +174,9 @@ export class F2Kv {
       return Promise.reject(err);
     }
     const previous = this.checkpointing;
-    const p = (async (): Promise<string> => {
-      if (previous) await previous.catch(() => undefined);
-      return this.takeCheckpoint();
-    })();
+    // Without a checkpoint in progress the switch happens within this call (CPR: it covers the
+    // operations issued before the call); otherwise when the previous one completes.
+    const p = previous === undefined ? this.takeCheckpoint() : previous.catch(() => undefined).then(() => this.takeCheckpoint());
     this.checkpointing = p;
     void p.finally(() => {
       if (this.checkpointing === p) this.checkpointing = undefined;
@@ -187,15 +186,16 @@ export class F2Kv {
 
   private async takeCheckpoint(): Promise<string> {
     const started = performance.now();
-    await this.migrator.pause();
+    // In one synchronous step: no migration pass may start from here until the cold capture,
+    // the sessions' serial numbers are read, and the hot checkpoint switches its version (it
+    // records the same serial numbers: nothing runs in between).
+    this.migrator.pause();
+    const sessions = this.hot.sessionSnapshot();
+    const hotCheckpoint = this.hot.checkpoint();
     let hotToken: string;
     let coldToken: string;
-    let sessions: Record<string, number>;
     try {
-      // The hot checkpoint records the sessions' serial numbers at its version switch, which
-      // happens within this call (no checkpoint is in progress): the same numbers as here.
-      sessions = this.hot.sessionSnapshot();
-      hotToken = await this.hot.checkpoint();
+      hotToken = await hotCheckpoint;
       coldToken = await this.cold.checkpoint();
     } catch (err) {
       this.checkpointStats.failed++;

@@ -6,9 +6,10 @@
  * log's begin move, so a read or RMW that raced the truncation searches again and finds the
  * record in cold. Records of a version lost in a crash (CPR discard ranges) are skipped.
  *
- * The migrator is paused by F2 checkpoints: a pass in progress finishes first, and no pass
- * starts until both tiers are captured, so the cold part of a checkpoint never holds a record
- * that its hot part does not cover.
+ * F2 checkpoints pause the migrator from the hot tier's version switch until the cold tier has
+ * captured: no pass starts in between, so the cold part of a checkpoint never holds a record
+ * written after the switch (one that its hot part does not cover); a pass that was already
+ * running holds only older records and moves begin only after the hot capture.
  */
 import { componentLogger } from '../core/logger.js';
 import type { ColdKv } from '../cold/cold-kv.js';
@@ -26,15 +27,12 @@ export interface MigrationStats {
   tombstonesMoved: number;
   bytesReclaimed: number;
   longestPassMs: number;
-  /** Time a checkpoint waited for a pass in progress (the longest). */
-  longestPauseWaitMs: number;
 }
 
 export class HotToColdMigrator {
   readonly stats: MigrationStats = {
-    passes: 0, recordsScanned: 0, recordsMoved: 0, tombstonesMoved: 0, bytesReclaimed: 0, longestPassMs: 0, longestPauseWaitMs: 0,
+    passes: 0, recordsScanned: 0, recordsMoved: 0, tombstonesMoved: 0, bytesReclaimed: 0, longestPassMs: 0,
   };
-  private running: Promise<unknown> | undefined;
   private paused: Promise<void> | undefined;
   private resume: (() => void) | undefined;
 
@@ -46,24 +44,20 @@ export class HotToColdMigrator {
   /** Migrates [begin, until) of the hot log (called through the hot engine's compact()). */
   async migrate(until: number): Promise<CompactionResult> {
     while (this.paused) await this.paused;
-    const p = this.pass(until);
-    this.running = p;
-    try {
-      return await p;
-    } finally {
-      if (this.running === p) this.running = undefined;
-    }
+    return this.pass(until);
   }
 
-  /** Stops migration: resolves once no pass runs; passes wait until resume() is called. */
-  async pause(): Promise<void> {
-    while (this.paused) await this.paused;
+  /**
+   * Holds back passes that have not started yet (synchronously: an F2 checkpoint calls it in the
+   * same step as the hot tier's version switch). A pass already running goes on: its range was
+   * fixed before the switch, so it holds only records the hot checkpoint covers, and it moves
+   * begin only after the hot checkpoint has captured.
+   */
+  pause(): void {
+    if (this.paused) return;
     this.paused = new Promise<void>((resolve) => {
       this.resume = resolve;
     });
-    const started = performance.now();
-    await this.running?.catch(() => undefined);
-    this.stats.longestPauseWaitMs = Math.max(this.stats.longestPauseWaitMs, performance.now() - started);
   }
 
   /** Lets migration continue after pause(). */
