@@ -88,6 +88,8 @@ export class ColdKv {
   /** Begin addresses a checkpoint in progress needs (until it is retained or abandoned). */
   private pendingBegins: { log: number; chunks: number } | undefined;
   private compacting: Promise<ColdCompactionResult> | undefined;
+  /** Log size (tail − begin) when the last compaction pass ended. */
+  private sizeAfterPass = 0;
   /** Appended records whose slot update is in flight (see link()). */
   private readonly unlinked = new Set<number>();
   private lastCheckpointTail = -1;
@@ -395,7 +397,9 @@ export class ColdKv {
     const c = this.options.compaction;
     if (!c.enabled || this.compacting !== undefined || this.closed) return;
     const size = this.hlog.tailAddress - this.hlog.beginAddress;
-    if (size < c.triggerFraction * c.maxLogSize) return;
+    // When live data alone exceeds the budget, a pass reclaims little: wait until the log has
+    // grown by a pass's worth since the last pass instead of compacting back to back.
+    if (size < Math.max(c.triggerFraction * c.maxLogSize, this.sizeAfterPass + c.compactFraction * c.maxLogSize)) return;
     const until = this.compactionTarget();
     if (until <= this.hlog.beginAddress) return;
     this.compact(until).catch((err: unknown) => {
@@ -467,6 +471,7 @@ export class ColdKv {
     // never deletes what the new owner recovers from.
     if (boundary > hlog.beginAddress) await hlog.shiftBegin(boundary, 0);
     result.bytesReclaimed = boundary - from;
+    this.sizeAfterPass = hlog.tailAddress - hlog.beginAddress;
     result.gets = counter.gets;
     result.durationMs = performance.now() - started;
     const s = this.compactionStats;

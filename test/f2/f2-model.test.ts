@@ -63,7 +63,7 @@ function options(hotDir: string, coldUrl: string, ckUrl: string, recover: boolea
     },
     compaction: {
       hotToCold: { maxLogSize: '96KiB', triggerFraction: 0.7, compactFraction: 0.3 },
-      coldToCold: { maxLogSize: '256KiB', triggerFraction: 0.6, compactFraction: 0.3, maxBytesPerPass: '64KiB' },
+      coldToCold: { maxLogSize: '1MiB', triggerFraction: 0.6, compactFraction: 0.25, maxBytesPerPass: '128KiB' },
     },
     checkpoint: { url: ckUrl, keep: 2 },
     recover,
