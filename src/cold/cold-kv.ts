@@ -52,9 +52,9 @@ export interface ColdCompactionResult {
 
 export interface ColdKvStats {
   operations: { reads: number; upserts: number; rmws: number; deletes: number; retries: number; notFound: number };
-  /** Object GETs spent by reads (chunk reads + record reads) per read. */
+  /** Object GETs spent by lookups (chunk reads + record reads) per lookup that went past memory or not. */
   getsPerRead: number;
-  readGets: { chunk: number; record: number };
+  readGets: { lookups: number; chunk: number; record: number };
   index: ColdIndexStats & { tableBytesPerKey: number; expectedKeys: number };
   log: { beginAddress: number; tailAddress: number; bytes: number; pagesFlushed: number; memoryBytes: number };
   compaction: { passes: number; recordsCopied: number; tombstonesDropped: number; bytesReclaimed: number; longestPassMs: number };
@@ -95,7 +95,8 @@ export class ColdKv {
   private lastCheckpointTail = -1;
   private lastCheckpointSerials = '';
   readonly opStats = { reads: 0, upserts: 0, rmws: 0, deletes: 0, retries: 0, notFound: 0 };
-  private readonly readCost = { chunk: 0, record: 0 };
+  /** Lookups by key (session reads and F2's reads from the cold tier) and the GETs they cost. */
+  private readonly readCost = { lookups: 0, chunk: 0, record: 0 };
   private readonly compactionStats = { passes: 0, recordsCopied: 0, tombstonesDropped: 0, bytesReclaimed: 0, longestPassMs: 0 };
   private readonly checkpointStats = { taken: 0, lastToken: undefined as string | undefined, lastMs: 0 };
 
@@ -265,6 +266,7 @@ export class ColdKv {
   async find(key: Uint8Array): Promise<ColdRecord | undefined> {
     const hash = ColdIndex.hash(key);
     const counter: ReadCounter = { gets: 0 };
+    this.readCost.lookups++;
     try {
       for (;;) {
         const misses = this.index.stats().chunkMisses;
@@ -650,11 +652,11 @@ export class ColdKv {
     const h = this.hlog.stats();
     const requests = this.store.stats();
     const written = this.hlog.device.stats().bytesWritten + this.index.store.hlog.device.stats().bytesWritten;
-    const reads = this.opStats.reads;
+    const lookups = this.readCost.lookups;
     return {
       operations: { ...this.opStats },
-      getsPerRead: reads === 0 ? 0 : (this.readCost.chunk + this.readCost.record) / reads,
-      readGets: { ...this.readCost },
+      getsPerRead: lookups === 0 ? 0 : (this.readCost.chunk + this.readCost.record) / lookups,
+      readGets: { lookups, chunk: this.readCost.chunk, record: this.readCost.record },
       index: { ...index, expectedKeys: this.expectedKeys, tableBytesPerKey: index.tableBytes / this.expectedKeys },
       log: { beginAddress: h.beginAddress, tailAddress: h.tailAddress, bytes: h.tailAddress - h.beginAddress, pagesFlushed: h.pagesFlushed, memoryBytes: h.memoryBytes },
       compaction: { ...this.compactionStats },
