@@ -162,8 +162,11 @@ async function runWorker(loc: StoreLocation, cfg: WorkerConfig, moment: MomentKi
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not spawn the crash worker');
-  const target = 1 + rng.nextInt(moment === 'checkpoint' ? 3 : 2);
-  const eventDelayMs = rng.nextFloat() < 0.3 ? 0 : rng.nextInt(moment === 'checkpoint' ? 30 : 60);
+  // The n-th event and the delay after its announcement. A checkpoint's critical steps come
+  // early; migrations last 100s of ms and cold compactions seconds (about 1 ms per record).
+  const target = 1 + rng.nextInt(moment === 'checkpoint' ? 3 : moment === 'migrate' ? 2 : 1);
+  const maxDelayMs = moment === 'checkpoint' ? 30 : moment === 'migrate' ? 250 : 1500;
+  const eventDelayMs = rng.nextFloat() < 0.3 ? 0 : rng.nextInt(maxDelayMs);
   // Migration throttles writers (the hot budget is tiny) and a checkpoint waits for a migration
   // pass: give the worker time to acknowledge checkpoints.
   const timerMs = 150 + rng.nextInt(2500);
