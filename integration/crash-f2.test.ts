@@ -25,7 +25,8 @@
  * checkpoints on MinIO (the hot log stays local, as in production).
  *
  * Replay with F2KV_SEED=<seed> (printed). Iterations: F2KV_CRASH_F2_LOCAL_KILLS (40),
- * F2KV_CRASH_F2_S3_KILLS (12).
+ * F2KV_CRASH_F2_S3_KILLS (12); about 2.5 + 2 minutes on a 2-core machine (the recovery checks
+ * read 3,200 keys, most from the cold tier, after every kill).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -51,8 +52,12 @@ const KEY_SPACE = 400;
 const VERIFIER = 'verifier';
 /** A checkpoint older than this when the kill timer fires is allowed to finish first... */
 const SLOW_CHECKPOINT_MS = 1500;
-/** ...within this many ms of its start; otherwise the test fails (a checkpoint that hangs). */
-const STUCK_CHECKPOINT_MS = 10_000;
+/**
+ * ...within this many ms of its start; otherwise the test fails (a checkpoint that hangs). An F2
+ * checkpoint first waits for the migration pass in progress (a compactHotLog() of the whole hot
+ * log: seconds on MinIO), hence the margin.
+ */
+const STUCK_CHECKPOINT_MS = 15_000;
 /** A kill planned at the n-th announcement of an event that never comes falls back to this timer. */
 const FALLBACK_KILL_MS = 6000;
 
