@@ -12,6 +12,11 @@
  *   CKPT-START <n>                          just before the n-th store.checkpoint() call
  *   CKPT <token> <json serials>             after it resolved: the serials it covers
  *   DONE <json serials>                     clean exit after maxRunMs
+ * and for an F2 store (StoreLocation.cold), when the config asks for explicit compactions:
+ *   MIGRATE-START <n>                       just before the n-th compactHotLog() (hot → cold)
+ *   MIGRATE <n> <json>                      after it resolved (records moved, passes so far)
+ *   COLD-COMPACT-START <n>                  just before the n-th compactColdLog()
+ *   COLD-COMPACT <n> <json>                 after it resolved
  * Failures: `FATAL <message>` on stderr and exit code 2; a value that disagrees with the oracle:
  * `MISMATCH <detail>` on stderr and exit code 3.
  *
@@ -22,8 +27,8 @@
  * and with checkpoints, which start every checkpointEveryMs (± 50 %).
  */
 import { Prng } from '../../src/core/prng.js';
-import type { Session } from '../../src/index.js';
-import { openStore, recoveredOf, type StoreLocation } from './store-api.js';
+import { F2Kv } from '../../src/index.js';
+import { continueSession, openStore, recoveredOf, type CrashSession, type StoreLocation } from './store-api.js';
 import { applyOp, describe, opFor, rmwFunction, SessionOracle, valueString, type KeyState, type WorkloadParams } from './workload.js';
 
 export interface WorkerConfig {
@@ -41,6 +46,10 @@ export interface WorkerConfig {
   opsPerSecond: number;
   /** Run automatic compaction (log budget compactionMaxLogSize) while writing and checkpointing. */
   compactionMaxLogSize?: string;
+  /** F2 only: call compactHotLog() every this many ms (± 50 %); 0 or absent: only automatic migration. */
+  migrateEveryMs?: number;
+  /** F2 only: call compactColdLog() every this many ms (± 50 %); 0 or absent: only automatic cold compaction. */
+  coldCompactEveryMs?: number;
 }
 
 const decoder = new TextDecoder();
@@ -67,9 +76,9 @@ async function main(): Promise<void> {
   const store = await openStore(loc, true, cfg.compactionMaxLogSize);
   const recovered = recoveredOf(store);
   const known = new Set([...Object.keys(recovered?.sessions ?? {}), ...cfg.active]);
-  const sessions = new Map<string, Session>();
+  const sessions = new Map<string, CrashSession>();
   for (const sid of [...known].sort()) {
-    const s = store.continueSession(sid);
+    const s = continueSession(store, sid);
     const expected = recovered?.sessions[sid] ?? 0;
     if (s.serial !== expected) fatal('FATAL', `continueSession(${sid}).serial = ${s.serial}, recovered checkpoint says ${expected}`);
     sessions.set(sid, s);
@@ -146,6 +155,25 @@ async function main(): Promise<void> {
     }
   };
 
+  // F2: explicit hot → cold migrations and cold compactions at random moments (besides the
+  // automatic ones on the tiers' budgets), announced so that the parent can kill during them.
+  const maintenanceLoop = async (kind: 'MIGRATE' | 'COLD-COMPACT', everyMs: number | undefined): Promise<void> => {
+    if (!(store instanceof F2Kv) || everyMs === undefined || everyMs <= 0) return;
+    let n = 0;
+    while (!stopping) {
+      await new Promise<void>((r) => setTimeout(r, everyMs * (0.5 + rng.nextFloat())));
+      if (stopping) break;
+      line(`${kind}-START ${++n}`);
+      if (kind === 'MIGRATE') {
+        const r = await store.compactHotLog();
+        line(`MIGRATE ${n} ${JSON.stringify({ moved: r.recordsCopied, scanned: r.recordsScanned, passes: store.stats().hotToCold.passes })}`);
+      } else {
+        const r = await store.compactColdLog();
+        line(`COLD-COMPACT ${n} ${JSON.stringify({ copied: r.recordsCopied, scanned: r.recordsScanned, passes: store.stats().coldToCold.passes })}`);
+      }
+    }
+  };
+
   // Everything awaits promises that nothing will settle: a deadlock inside the store. Node would
   // exit with code 0 here; say so instead.
   let finished = false;
@@ -155,7 +183,12 @@ async function main(): Promise<void> {
   const stop = setTimeout(() => {
     stopping = true;
   }, cfg.maxRunMs);
-  await Promise.all([...cfg.active.map(runSession), checkpointLoop()]);
+  await Promise.all([
+    ...cfg.active.map(runSession),
+    checkpointLoop(),
+    maintenanceLoop('MIGRATE', cfg.migrateEveryMs),
+    maintenanceLoop('COLD-COMPACT', cfg.coldCompactEveryMs),
+  ]);
   clearTimeout(stop);
   const final = serials();
   await store.close();
