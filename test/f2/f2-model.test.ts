@@ -20,7 +20,8 @@ import type { F2KvOptions } from '../../src/f2/f2-options.js';
 import { PENDING } from '../../src/kv/kv-engine.js';
 import { makeRng, testSeed } from '../helpers/prng.js';
 
-const OPS = Number(process.env['F2KV_F2_OPS'] ?? 1_000_000);
+// 250k operations in CI (about 3 minutes on a 2-core machine); F2KV_F2_OPS=1000000 for the full run.
+const OPS = Number(process.env['F2KV_F2_OPS'] ?? 250_000);
 const KEYS = 4000;
 const SESSIONS = ['s0', 's1', 's2'];
 const hex = (v: Uint8Array | undefined): string => (v === undefined ? 'undefined' : Buffer.from(v).toString('hex'));
@@ -106,7 +107,7 @@ async function runModel(coldKind: 'memory' | 'file', seed: number, ops: number):
     const batch = 1 + Math.floor(rng() * 32);
     const used = new Set<number>();
     const pending: Promise<void>[] = [];
-    const checkpointAt = rng() < 0.004 ? Math.floor(rng() * batch) : -1;
+    const checkpointAt = rng() < 0.002 ? Math.floor(rng() * batch) : -1;
     let checkpoint: Promise<string> | undefined;
     let covered: Map<number, Uint8Array> | undefined;
     let coveredSerials: number[] = [];
