@@ -12,16 +12,9 @@
  * by the next writer's objects (a higher sequence base) as it writes the same addresses again.
  */
 import { randomBytes } from 'node:crypto';
-import { CorruptionError, FencedError } from '../core/errors.js';
+import { FencedError } from '../core/errors.js';
 import type { ObjectStore } from '../devices/object-store.js';
-import {
-  CheckpointNotFoundError,
-  describeTokens,
-  ManifestStore,
-  MANIFEST_FORMAT,
-  refuseForeignKind,
-  type ManifestEntry,
-} from '../kv/checkpoint-manifest.js';
+import { chooseCheckpoint, describeTokens, ManifestStore, MANIFEST_FORMAT, type ManifestEntry } from '../kv/checkpoint-manifest.js';
 
 export interface ColdCheckpointDescriptor {
   token: string;
@@ -52,27 +45,7 @@ export interface ColdClaim {
  */
 export async function claimCold(store: ObjectStore, recover: boolean | string, keep: number): Promise<ColdClaim> {
   const manifests = new ManifestStore<ColdCheckpointDescriptor>(store);
-  const entries = await manifests.all();
-  refuseForeignKind(entries, 'cold', store.url);
-  let chosen: ColdCheckpointDescriptor | undefined;
-  if (typeof recover === 'string') {
-    const found = entries.find((e) => e.manifest?.checkpoint?.token === recover);
-    if (!found) throw new CheckpointNotFoundError(recover, describeTokens(entries));
-    chosen = found.manifest!.checkpoint;
-  } else if (recover && entries.length > 0) {
-    const newest = entries[0]!;
-    if (newest.error !== undefined) {
-      throw new CorruptionError(
-        `the newest cold checkpoint manifest ${newest.key} in ${store.url} cannot be read (${errorText(newest.error)}); ` +
-          `${describeTokens(entries)} (open with recover: "<token>")`,
-        newest.key,
-        { cause: newest.error },
-      );
-    }
-    chosen = newest.manifest!.checkpoint;
-  }
-  const seq = (entries[0]?.seq ?? 0) + 1;
-  const writerEpoch = Math.max(0, ...entries.map((e) => e.manifest?.writerEpoch ?? 0)) + 1;
+  const { entries, chosen, seq, writerEpoch } = await chooseCheckpoint(manifests, 'cold', recover);
   const writerId = randomBytes(8).toString('hex');
   const retained: ColdCheckpointDescriptor[] = [];
   if (chosen) {
@@ -148,8 +121,4 @@ export async function retainCold(store: ObjectStore, claim: ColdClaim, keep: num
 
 export async function otherColdTokens(claim: ColdClaim, token: string): Promise<string> {
   return describeTokens(await claim.manifests.all(), token);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

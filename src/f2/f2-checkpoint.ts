@@ -8,16 +8,8 @@
  * writer epoch) before either tier, so a superseded writer's next F2 publish fails (FencedError).
  */
 import { randomBytes } from 'node:crypto';
-import { CorruptionError } from '../core/errors.js';
 import type { ObjectStore } from '../devices/object-store.js';
-import {
-  CheckpointNotFoundError,
-  describeTokens,
-  ManifestStore,
-  MANIFEST_FORMAT,
-  refuseForeignKind,
-  type ManifestEntry,
-} from '../kv/checkpoint-manifest.js';
+import { chooseCheckpoint, describeTokens, ManifestStore, MANIFEST_FORMAT, type ManifestEntry } from '../kv/checkpoint-manifest.js';
 
 export interface F2CheckpointDescriptor {
   token: string;
@@ -45,26 +37,7 @@ export class F2Manifests {
   /** Reads the F2 manifests, picks the checkpoint to recover and claims the prefix. */
   static async claim(store: ObjectStore, recover: boolean | string, keep: number): Promise<F2Manifests> {
     const manifests = new ManifestStore<F2CheckpointDescriptor>(store);
-    const entries = await manifests.all();
-    refuseForeignKind(entries, 'f2', store.url);
-    let chosen: F2CheckpointDescriptor | undefined;
-    if (typeof recover === 'string') {
-      const found = entries.find((e) => e.manifest?.checkpoint?.token === recover);
-      if (!found) throw new CheckpointNotFoundError(recover, describeTokens(entries));
-      chosen = found.manifest!.checkpoint;
-    } else if (recover && entries.length > 0) {
-      const newest = entries[0]!;
-      if (newest.error !== undefined) {
-        throw new CorruptionError(
-          `the newest F2 checkpoint manifest ${newest.key} in ${store.url} cannot be read; ${describeTokens(entries)} (open with recover: "<token>")`,
-          newest.key,
-          { cause: newest.error },
-        );
-      }
-      chosen = newest.manifest!.checkpoint;
-    }
-    const seq = (entries[0]?.seq ?? 0) + 1;
-    const writerEpoch = Math.max(0, ...entries.map((e) => e.manifest?.writerEpoch ?? 0)) + 1;
+    const { chosen, seq, writerEpoch } = await chooseCheckpoint(manifests, 'f2', recover);
     const writerId = randomBytes(8).toString('hex');
     const retained = chosen ? [chosen] : [];
     await manifests.publish({ format: MANIFEST_FORMAT, kind: 'f2', seq, writerEpoch, writerId, publishedAt: new Date().toISOString(), checkpoint: chosen });

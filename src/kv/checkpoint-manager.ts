@@ -30,7 +30,7 @@ import {
   describeTokens,
   ManifestStore,
   MANIFEST_FORMAT,
-  refuseForeignKind,
+  chooseCheckpoint,
   type CheckpointDescriptor,
   type LogSegment,
   type ManifestEntry,
@@ -97,28 +97,8 @@ export class CheckpointManager {
    */
   static async claim(store: ObjectStore, options: ResolvedOptions): Promise<CheckpointClaim> {
     const manifests = new ManifestStore(store);
-    const entries = await manifests.all();
-    refuseForeignKind(entries, 'hot', store.url);
-    const recover = options.recover;
-    let chosen: CheckpointDescriptor | undefined;
-    if (typeof recover === 'string') {
-      const found = entries.find((e) => e.manifest?.checkpoint?.token === recover);
-      if (!found) throw new CheckpointNotFoundError(recover, describeTokens(entries));
-      chosen = found.manifest!.checkpoint;
-    } else if (recover && entries.length > 0) {
-      const newest = entries[0]!;
-      if (newest.error !== undefined) {
-        throw new CorruptionError(
-          `the newest checkpoint manifest ${newest.key} in ${store.url} cannot be read (${errorText(newest.error)}); ` +
-            `${describeTokens(entries)} (open with recover: "<token>")`,
-          newest.key,
-          { cause: newest.error },
-        );
-      }
-      chosen = newest.manifest!.checkpoint;
-    }
-    const newestSeq = entries[0]?.seq ?? 0;
-    const epoch = Math.max(0, ...entries.map((e) => e.manifest?.writerEpoch ?? 0)) + 1;
+    const { entries, chosen, seq, writerEpoch: epoch } = await chooseCheckpoint(manifests, 'hot', options.recover);
+    const newestSeq = seq - 1;
     const writerId = randomBytes(8).toString('hex');
     // Retained checkpoints: the chosen one and older readable ones, up to `keep`.
     const retained: CheckpointDescriptor[] = [];

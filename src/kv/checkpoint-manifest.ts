@@ -205,6 +205,52 @@ export function refuseForeignKind<C extends TokenDescriptor>(entries: ManifestEn
   }
 }
 
+/** What choosing a checkpoint to recover found: every manifest (newest first) and the choice. */
+export interface CheckpointChoice<C extends TokenDescriptor> {
+  entries: ManifestEntry<C>[];
+  /** The checkpoint to recover, if any. */
+  chosen: C | undefined;
+  /** Seq and writer epoch of the claim manifest this writer publishes next. */
+  seq: number;
+  writerEpoch: number;
+}
+
+/**
+ * Reads every manifest of a prefix, refuses one that another kind of store publishes into, and
+ * picks the checkpoint to recover: the given token, the newest (`true`; an unreadable newest
+ * manifest is a CorruptionError that lists the tokens that can be recovered instead), or none.
+ */
+export async function chooseCheckpoint<C extends TokenDescriptor>(
+  manifests: ManifestStore<C>,
+  kind: ManifestKind,
+  recover: boolean | string,
+): Promise<CheckpointChoice<C>> {
+  const url = manifests.store.url;
+  const entries = await manifests.all();
+  refuseForeignKind(entries, kind, url);
+  let chosen: C | undefined;
+  if (typeof recover === 'string') {
+    const found = entries.find((e) => e.manifest?.checkpoint?.token === recover);
+    if (!found) throw new CheckpointNotFoundError(recover, describeTokens(entries));
+    chosen = found.manifest!.checkpoint;
+  } else if (recover && entries.length > 0) {
+    const newest = entries[0]!;
+    if (newest.error !== undefined) {
+      const why = newest.error instanceof Error ? newest.error.message : String(newest.error);
+      throw new CorruptionError(
+        `the newest ${kind} checkpoint manifest ${newest.key} in ${url} cannot be read (${why}); ` +
+          `${describeTokens(entries)} (open with recover: "<token>")`,
+        newest.key,
+        { cause: newest.error },
+      );
+    }
+    chosen = newest.manifest!.checkpoint;
+  }
+  const seq = (entries[0]?.seq ?? 0) + 1;
+  const writerEpoch = Math.max(0, ...entries.map((e) => e.manifest?.writerEpoch ?? 0)) + 1;
+  return { entries, chosen, seq, writerEpoch };
+}
+
 export class CheckpointNotFoundError extends F2Error {
   constructor(token: string, available: string) {
     super('CHECKPOINT_NOT_FOUND', `checkpoint ${token} does not exist; ${available}`);
