@@ -124,10 +124,11 @@ export class ColdIndex {
   }
 
   /** The newest record address of the hash's slot chain, 0 when empty (reads the chunk if needed). */
-  async head(hash: number): Promise<number> {
+  async head(hash: number, counter?: { chunkGets?: number }): Promise<number> {
     const fast = this.headSync(hash);
     if (fast !== CHUNK_PENDING) return fast;
     this.misses++;
+    if (counter) counter.chunkGets = (counter.chunkGets ?? 0) + 1;
     const chunk = await this.session.read(this.writeChunkKey(new Uint8Array(CHUNK_KEY_BYTES), this.chunkOf(hash)));
     return chunk === undefined ? 0 : readSlot(chunk, this.slotOf(hash));
   }

@@ -185,7 +185,7 @@ export class ColdKv {
           if (bytes.length !== chosen.table.bytes) {
             throw new CorruptionError(`cold index table ${chosen.table.key} has ${bytes.length} bytes, expected ${chosen.table.bytes} (truncated?)`, chosen.table.key);
           }
-          table = MemHashIndex.fromSnapshot(bytes, `${chosen.table.key} (cold checkpoint ${chosen.token})`);
+          table = MemHashIndex.fromSnapshot(bytes, chosen.table.key);
           await chunkLog.recover(chosen.chunks.beginAddress, chosen.chunks.finalAddress, (a, n) => readExactly(chunkDevice, a, n));
           await coldLog.recover(chosen.log.beginAddress, chosen.log.finalAddress, (a, n) => readExactly(logDevice, a, n));
         } catch (err) {
@@ -200,7 +200,7 @@ export class ColdKv {
       }
       const chunkStore = KvEngine.create(table, chunkLog, chunkOptions);
       const index = new ColdIndex(chunkStore, chunks, chunkSlots);
-      const expectedKeys = chunks * chunkSlots;
+      const expectedKeys = resolved.index.expectedKeys;
       const kv = new ColdKv(store, claim, { ...resolved, index: { ...resolved.index, chunks, chunkSlots, chunkPageSize }, log: { ...resolved.log, pageSize } }, index, coldLog, expectedKeys);
       if (chosen) kv.lastCheckpointTail = chosen.log.finalAddress;
       log.debug({ url: store.url, recovered: chosen?.token, epoch: claim.writerEpoch }, 'cold store opened');
@@ -269,16 +269,15 @@ export class ColdKv {
     this.readCost.lookups++;
     try {
       for (;;) {
-        const misses = this.index.stats().chunkMisses;
         const beginSeen = this.hlog.beginAddress;
-        const head = await this.index.head(hash);
-        this.readCost.chunk += this.index.stats().chunkMisses - misses;
+        const head = await this.index.head(hash, counter);
         const r = await this.coldLog.walk(key, head, beginSeen, counter);
         if (r !== TRUNCATED) return r;
         this.opStats.retries++;
       }
     } finally {
       this.readCost.record += counter.gets;
+      this.readCost.chunk += counter.chunkGets ?? 0;
     }
   }
 

@@ -29,6 +29,8 @@ export const ON_DEVICE = -1;
 /** Per-walk state: object reads, and where a walk that found nothing left the chain. */
 export interface ReadCounter {
   gets: number;
+  /** Chunk reads from object storage (ColdIndex.head). */
+  chunkGets?: number;
   /** Set by walk() when it returns undefined: the address at which the chain was left. */
   stoppedAt?: number;
 }

@@ -10,8 +10,8 @@ import { RECORD_HEADER_BYTES } from '../core/record-layout.js';
 
 export interface ColdIndexOptions {
   /**
-   * Keys the cold tier is expected to hold (default 1,000,000). Sizes the table: one chunk slot
-   * per expected key. More keys than this still work; their hash chains grow longer (more GETs).
+   * Keys the cold tier is expected to hold (default 1,000,000). Sizes the table: 1.4 to 2.8 chunk
+   * slots per expected key. More keys than this still work; their hash chains grow longer (more GETs).
    */
   expectedKeys?: number;
   /** Hash chunks, a power of two (instead of expectedKeys). */
@@ -69,7 +69,7 @@ export interface ColdKvOptions {
 export interface ResolvedColdOptions {
   url: string;
   store: OpenObjectStoreOptions;
-  index: { chunks: number; chunkSlots: number; chunkCacheSize: number; chunkPageSize: number };
+  index: { chunks: number; chunkSlots: number; chunkCacheSize: number; chunkPageSize: number; expectedKeys: number };
   log: { memorySize: number; pageSize: number; blockSize: number };
   compaction: { enabled: boolean; maxLogSize: number; triggerFraction: number; compactFraction: number; maxBytesPerPass: number };
   checkpoint: { keep: number; onClose: boolean };
@@ -117,17 +117,23 @@ export function resolveColdOptions(options: ColdKvOptions, prefix = ''): Resolve
   }
   const chunkSlots = chunkBytes / 8;
   let chunks: number;
+  let expectedKeys: number;
   if (index['chunks'] !== undefined) {
     if (index['expectedKeys'] !== undefined) throw new ConfigError(name('index.chunks'), 'give either index.chunks or index.expectedKeys, not both');
     const c = index['chunks'];
     if (typeof c !== 'number' || !isPowerOfTwo(c) || c > 2 ** 26) throw new ConfigError(name('index.chunks'), `must be a power of two up to 2^26, got ${String(c)}`);
     chunks = c;
+    expectedKeys = c * chunkSlots;
   } else {
     const expected = index['expectedKeys'] ?? 1_000_000;
     if (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected < 1) {
       throw new ConfigError(name('index.expectedKeys'), `must be a whole number >= 1, got ${String(expected)}`);
     }
-    chunks = Math.min(2 ** 26, 2 ** Math.max(0, Math.ceil(Math.log2(expected / chunkSlots))));
+    // 1.4 to 2.8 slots per expected key (a power of two of chunks): few keys share a slot, so a
+    // read rarely walks through another key's record (each such step is a GET), and the table
+    // still costs 64 / (4 × slots per chunk) bytes per slot, 0.7–1.4 B per key with 32-slot chunks.
+    chunks = Math.min(2 ** 26, 2 ** Math.max(0, Math.ceil(Math.log2((1.4 * expected) / chunkSlots))));
+    expectedKeys = expected;
   }
   if (chunks * chunkSlots > 2 ** 32) throw new ConfigError(name('index.chunks'), 'chunks × slots per chunk must not exceed 2^32');
   const recordBytes = chunkRecordBytes(chunkSlots);
@@ -175,7 +181,7 @@ export function resolveColdOptions(options: ColdKvOptions, prefix = ''): Resolve
   return {
     url,
     store,
-    index: { chunks, chunkSlots, chunkCacheSize: cache, chunkPageSize },
+    index: { chunks, chunkSlots, chunkCacheSize: cache, chunkPageSize, expectedKeys },
     log: { memorySize, pageSize, blockSize },
     compaction: {
       enabled,

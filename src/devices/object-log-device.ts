@@ -416,8 +416,16 @@ export class ObjectLogDevice implements StorageDevice {
 
     const fetches: Promise<void>[] = [];
     let cursor = address;
+    // Inside the written extent every address belongs to some object: a hole means objects
+    // were deleted underneath the device (or never uploaded), which is corruption, not a range error.
     const gap = (at: number): never => {
-      throw new RangeError(`read [${address}, ${stop}) of ${this.name}: address ${at} was never written or was truncated`);
+      const next = this.pieces.find((p) => p.start > at);
+      const missing = `[${at}, ${next ? next.start : end})`;
+      throw new CorruptionError(
+        `read [${address}, ${stop}) of ${this.name}: no object holds ${missing} inside the written extent [${begin}, ${end}); ` +
+          `the object(s) for it are missing (deleted underneath the device?)${next ? `; the next one present is ${next.obj.key}` : ''}`,
+        `${this.prefix}${missing}`,
+      );
     };
     for (let i = this.firstPieceEndingAbove(address); i < this.pieces.length && this.pieces[i]!.start < stop; i++) {
       const p = this.pieces[i]!;
