@@ -1,5 +1,6 @@
 /**
- * Failing reproductions of src/cold defects found by cold-corruption.test.ts (not committed).
+ * Regression tests for src/cold defects first found by cold-corruption.test.ts: a deleted object
+ * before open, the object key of a damaged table, and GET accounting under concurrent reads.
  */
 import { mkdtempSync, readdirSync, rmSync, unlinkSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
