@@ -183,13 +183,13 @@ describe('cold store model test', () => {
   it(`${OPS} operations on memory:// against a Map oracle`, async () => {
     const seed = testSeed('cold-model-memory');
     await runModel(`memory://cold-model-${seed}-${Date.now()}`, seed, OPS);
-  });
+  }, 600_000);
 
   // The local directory fsyncs every object: fewer operations, the same paths.
-  it(`${OPS / 4} operations on file:// against a Map oracle`, async () => {
+  it(`${OPS / 6} operations on file:// against a Map oracle`, async () => {
     const seed = testSeed('cold-model-file');
     const dir = mkdtempSync(join(tmpdir(), 'f2kv-cold-model-'));
     dirs.push(dir);
-    await runModel(pathToFileURL(join(dir, 'cold')).href, seed, OPS / 4);
-  });
+    await runModel(pathToFileURL(join(dir, 'cold')).href, seed, OPS / 6);
+  }, 600_000);
 });
