@@ -141,7 +141,8 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
   const hotLog = hot.log ?? {};
   const hotBase = within('hot.', () => resolveOptions({ log: hotLog }));
   const memory = hotBase.log.memorySize;
-  // A memory-only hot log cannot grow past its memory: its budget is that memory.
+  // A memory-only hot log cannot grow past its memory (it fails rather than waits): its budget
+  // is three quarters of it, so writers wait for migration before the log is full.
   const inMemory = typeof hotBase.log.device === 'string' ? hotBase.log.device.startsWith('memory:') : !hotBase.log.device.persistent;
   const hotInput = {
     index: hot.index,
@@ -149,7 +150,7 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
     readCache: hot.readCache,
     compaction: {
       enabled: h2c.enabled ?? true,
-      maxLogSize: h2c.maxLogSize ?? (inMemory ? memory : 4 * memory),
+      maxLogSize: h2c.maxLogSize ?? (inMemory ? Math.floor(0.75 * memory) : 4 * memory),
       triggerFraction: h2c.triggerFraction ?? 0.8,
       compactFraction: h2c.compactFraction ?? 0.2,
       maxBytesPerPass: h2c.maxBytesPerPass ?? 256 * 1024 * 1024,
