@@ -32,6 +32,7 @@ Demo options:
   --hot-budget <size> hot log size before records migrate to the cold tier
                                                                 (default ${DEMO_DEFAULTS.hotLogBudgetFactor} × --memory)
   --read-cache <size> hot read cache memory                     (default --memory / ${1 / DEMO_DEFAULTS.readCacheFraction})
+  --cold-page-size <size>  cold log object size               (default ${DEMO_DEFAULTS.coldPageSize})
   --hot-only          run the hot tier (FasterKv) alone: no cold tier, no migration
   --concurrency <n>   async operations in flight                (default ${DEMO_DEFAULTS.concurrency})
   --seed <n>          workload seed (printed by every run)      (default random)
@@ -84,6 +85,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         'hot-budget': { type: 'string' },
         'read-cache': { type: 'string' },
         'hot-only': { type: 'boolean' },
+        'cold-page-size': { type: 'string' },
         concurrency: { type: 'string' },
         seed: { type: 'string' },
         dir: { type: 'string' },
@@ -121,6 +123,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
             hotLogBudget: values['hot-budget'],
             readCache: values['read-cache'],
             hotOnly: values['hot-only'],
+            coldPageSize: values['cold-page-size'],
             concurrency: intFlag('concurrency', values.concurrency),
             seed: intFlag('seed', values.seed),
             fresh: values.fresh,
