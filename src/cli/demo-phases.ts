@@ -390,7 +390,7 @@ export function defaultPhases(settings: DemoSettings, cold?: ColdCompactor): Dem
 }
 
 /** Keys the two-tier demo reads back after the workload and again after reopening. */
-export const VERIFY_SAMPLE = 20_000;
+export const VERIFY_SAMPLE = 10_000;
 
 /** Fraction of the cold log the demo's cold compaction phase compacts. */
 export const COLD_COMPACTION_FRACTION = 0.25;
