@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { F2Error } from '../core/errors.js';
 import { runDemo, DEMO_DEFAULTS } from './demo.js';
 import { inspectDir } from './inspect.js';
+import { VERIFY_SAMPLE } from './demo-phases.js';
 import { processIo, type Io } from './io.js';
 
 export const USAGE = `f2kv: an embeddable larger-than-memory key-value store (after Microsoft FASTER/F2)
@@ -32,14 +33,16 @@ Demo options:
   --hot-budget <size> hot log size before records migrate to the cold tier
                                                                 (default ${DEMO_DEFAULTS.hotLogBudgetFactor} × --memory)
   --read-cache <size> hot read cache memory                     (default --memory / ${1 / DEMO_DEFAULTS.readCacheFraction})
-  --cold-page-size <size>  cold log object size               (default ${DEMO_DEFAULTS.coldPageSize})
+  --cold-page-size <size>
+                      cold log object size (two-tier)           (default ${DEMO_DEFAULTS.coldPageSize})
   --hot-only          run the hot tier (FasterKv) alone: no cold tier, no migration
   --concurrency <n>   async operations in flight                (default ${DEMO_DEFAULTS.concurrency})
   --seed <n>          workload seed (printed by every run)      (default random)
   --dir <path>        demo directory                            (default ${DEMO_DEFAULTS.dir})
   --fresh             use --dir even if it is not a demo directory; only the demo's own
                       entries in it (hot/, cold/, checkpoints/, f2kv-demo.json) are replaced
-  --skip-verify       do not read every key back at the end
+  --skip-verify       do not read keys back at the end (all keys with --hot-only, a
+                      sample of ${VERIFY_SAMPLE.toLocaleString("en-US")} with two tiers) nor after reopening
   --json              print the report as JSON on stdout
 
 Exit status: 0 ok, 1 self-check mismatch or error, 2 bad usage.
