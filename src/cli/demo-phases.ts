@@ -1,16 +1,20 @@
 /**
  * The demo's phases. Each phase runs against the shared DemoContext and returns what it did; the
- * runner (demo.ts) times nothing itself and prints each phase's result. To add a phase (tiers,
- * checkpoint and recovery later), write a DemoPhase and add it to `defaultPhases`.
+ * runner (demo.ts) times nothing itself and prints each phase's result. To add a phase, write a
+ * DemoPhase and add it to `defaultPhases`. Phases see the store through DemoStore and DemoSession,
+ * which both the two-tier F2Kv and the hot-only FasterKv satisfy.
  */
-import { PENDING, PENDING_CODE, type FasterKv, type Session } from '../index.js';
+import { PENDING, PENDING_CODE, type RmwFunction } from '../index.js';
+import type { Bytes } from '../core/bytes.js';
+import type { Pending } from '../kv/kv-engine.js';
 import type { Prng } from '../core/prng.js';
 import type { DemoOracle } from './demo-oracle.js';
 import { KEY_BYTES, maxValueSize } from './demo-oracle.js';
 import { InFlight } from './in-flight.js';
 import type { Io } from './io.js';
 import { Progress } from './progress.js';
-import { formatCount, table } from './format.js';
+import { formatBytes, formatCount, table } from './format.js';
+import type { ColdCompactionResult } from '../cold/cold-kv.js';
 
 export interface DemoSettings {
   records: number;
@@ -41,11 +45,33 @@ export const DEFAULT_MIX: WorkloadMix = {
   read: 0.5, upsert: 0.3, rmw: 0.15, delete: 0.05, hotOperations: 0.5, hotKeys: 0.05, asyncApi: 0.5,
 };
 
+/** What the phases use of a session (F2Session and the hot tier's Session both have it). */
+export interface DemoSession {
+  readonly serial: number;
+  read(key: Bytes): Promise<Uint8Array | undefined>;
+  readSync(key: Bytes): Uint8Array | undefined | Pending;
+  readInto(key: Bytes, out: Uint8Array): number;
+  upsert(key: Bytes, value: Bytes): Promise<void>;
+  upsertSync(key: Bytes, value: Bytes): void | Pending;
+  rmw(key: Bytes, fn: RmwFunction): Promise<Uint8Array>;
+  rmwSync(key: Bytes, fn: RmwFunction): Uint8Array | Pending;
+  delete(key: Bytes): Promise<void>;
+  deleteSync(key: Bytes): void | Pending;
+  end(): void;
+}
+
+/** What the phases use of a store. */
+export interface DemoStore {
+  checkpoint(): Promise<string>;
+  /** One line on what a checkpoint now covers (log sizes). */
+  describeLogs(): string;
+}
+
 export interface DemoContext {
   readonly settings: DemoSettings;
   readonly io: Io;
-  readonly store: FasterKv;
-  readonly session: Session;
+  readonly store: DemoStore;
+  readonly session: DemoSession;
   readonly oracle: DemoOracle;
   readonly rng: Prng;
 }
@@ -294,7 +320,8 @@ export function makeVerifyPhase(stride: number, name = stride === 1 ? 'verify al
       name,
       operations: checked,
       ms,
-      details: `  ${formatCount(live)} live keys, ${formatCount(checked - live)} deleted; ${formatCount(fromDevice)} read from the device\n`,
+      details: `  ${formatCount(live)} live keys, ${formatCount(checked - live)} deleted; ` +
+        `${formatCount(checked - fromDevice)} answered by the sync fast path, ${formatCount(fromDevice)} needed I/O (async read)\n`,
       data: { live, deleted: checked - live, fromDevice },
     };
   },
@@ -312,19 +339,58 @@ export const checkpointPhase: DemoPhase = {
     const started = performance.now();
     const token = await ctx.store.checkpoint();
     const ms = performance.now() - started;
-    const log = ctx.store.stats().log;
     return {
       name: 'checkpoint',
       operations: 1,
       ms,
-      details: `  token ${token}: ${formatCount(log.tailAddress - log.beginAddress)} bytes of log, durable in ${ms.toFixed(0)} ms`,
+      details: `  token ${token}: ${ctx.store.describeLogs()}, durable in ${ms.toFixed(0)} ms\n`,
       data: { token },
     };
   },
 };
 
-export function defaultPhases(settings: DemoSettings): DemoPhase[] {
-  const phases = [loadPhase, mixedPhase, checkpointPhase];
-  if (settings.verify) phases.push(verifyPhase);
+// ------------------------------------------------------------------------ cold compaction
+
+/** What the cold compaction phase needs: one on-demand pass over the oldest part of the cold log. */
+export interface ColdCompactor {
+  /** Compacts the oldest `fraction` of the cold log (live records to its tail; tombstones and shadowed versions dropped). */
+  compactOldest(fraction: number): Promise<ColdCompactionResult>;
+}
+
+/** Compacts the oldest `fraction` of the cold log once, while nothing else runs. */
+export function makeColdCompactionPhase(compactor: ColdCompactor, fraction: number): DemoPhase {
+  return {
+    name: 'compact cold log',
+    async run() {
+      const started = performance.now();
+      const r = await compactor.compactOldest(fraction);
+      const ms = performance.now() - started;
+      return {
+        name: this.name,
+        operations: r.recordsScanned,
+        ms,
+        details:
+          `  oldest ${Math.round(fraction * 100)}% of the cold log [${formatCount(r.fromAddress)}, ${formatCount(r.untilAddress)}): ` +
+          `${formatCount(r.recordsScanned)} records scanned, ${formatCount(r.recordsCopied)} live ones copied to the cold tail, ` +
+          `${formatCount(r.tombstonesDropped)} tombstones dropped, ${formatBytes(r.bytesReclaimed)} reclaimed, ${formatCount(r.gets)} GETs\n`,
+        data: { ...r },
+      };
+    },
+  };
+}
+
+export function defaultPhases(settings: DemoSettings, cold?: ColdCompactor): DemoPhase[] {
+  const phases = [loadPhase, mixedPhase];
+  if (cold !== undefined) phases.push(makeColdCompactionPhase(cold, COLD_COMPACTION_FRACTION));
+  phases.push(checkpointPhase);
+  // Two-tier: most keys are read from the cold tier, a few GETs each; a sample of about
+  // VERIFY_SAMPLE keys keeps the demo short (every key with --hot-only).
+  if (settings.verify) phases.push(cold === undefined ? verifyPhase : makeVerifyPhase(Math.max(1, Math.floor(settings.records / VERIFY_SAMPLE))));
   return phases;
 }
+
+/** Keys the two-tier demo reads back after the workload and again after reopening. */
+export const VERIFY_SAMPLE = 10_000;
+
+/** Fraction of the cold log the demo's cold compaction phase compacts. */
+export const COLD_COMPACTION_FRACTION = 0.25;

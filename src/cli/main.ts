@@ -10,13 +10,17 @@ import { parseArgs } from 'node:util';
 import { F2Error } from '../core/errors.js';
 import { runDemo, DEMO_DEFAULTS } from './demo.js';
 import { inspectDir } from './inspect.js';
+import { VERIFY_SAMPLE } from './demo-phases.js';
 import { processIo, type Io } from './io.js';
 
 export const USAGE = `f2kv: an embeddable larger-than-memory key-value store (after Microsoft FASTER/F2)
 
 Usage:
-  f2kv [demo] [options]     load records, run a self-checking mixed workload, print throughput and stats
-  f2kv inspect [dir]        show a demo directory: newest run, log files (alias: stats)
+  f2kv [demo] [options]     two-tier store (hot log + cold tier + checkpoints in --dir, no cloud
+                            account): load more records than the hot tier holds, run a
+                            self-checking mixed workload, reopen from the final checkpoint,
+                            print throughput and both tiers' stats
+  f2kv inspect [dir]        show a demo directory: newest run, F2 checkpoints, files (alias: stats)
   f2kv version              print the version
   f2kv help                 print this help
 
@@ -24,14 +28,21 @@ Demo options:
   --records <n>       records to load                         (default ${DEMO_DEFAULTS.records})
   --ops <n>           operations of the mixed workload         (default ${DEMO_DEFAULTS.operations})
   --value-size <n>    average value size in bytes               (default ${DEMO_DEFAULTS.valueSize})
-  --memory <size>     log memory budget, e.g. 32MiB             (default ${DEMO_DEFAULTS.memory})
-  --page-size <size>  log page size, a power of two             (default ${DEMO_DEFAULTS.pageSize})
+  --memory <size>     hot log memory budget, e.g. 32MiB         (default ${DEMO_DEFAULTS.memory})
+  --page-size <size>  hot log page size, a power of two         (default ${DEMO_DEFAULTS.pageSize})
+  --hot-budget <size> hot log size before records migrate to the cold tier
+                                                                (default ${DEMO_DEFAULTS.hotLogBudgetFactor} × --memory)
+  --read-cache <size> hot read cache memory                     (default --memory / ${1 / DEMO_DEFAULTS.readCacheFraction})
+  --cold-page-size <size>
+                      cold log object size (two-tier)           (default ${DEMO_DEFAULTS.coldPageSize})
+  --hot-only          run the hot tier (FasterKv) alone: no cold tier, no migration
   --concurrency <n>   async operations in flight                (default ${DEMO_DEFAULTS.concurrency})
   --seed <n>          workload seed (printed by every run)      (default random)
   --dir <path>        demo directory                            (default ${DEMO_DEFAULTS.dir})
   --fresh             use --dir even if it is not a demo directory; only the demo's own
                       entries in it (hot/, cold/, checkpoints/, f2kv-demo.json) are replaced
-  --skip-verify       do not read every key back at the end
+  --skip-verify       do not read keys back at the end (all keys with --hot-only, a
+                      sample of ${VERIFY_SAMPLE.toLocaleString("en-US")} with two tiers) nor after reopening
   --json              print the report as JSON on stdout
 
 Exit status: 0 ok, 1 self-check mismatch or error, 2 bad usage.
@@ -74,6 +85,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         'value-size': { type: 'string' },
         memory: { type: 'string' },
         'page-size': { type: 'string' },
+        'hot-budget': { type: 'string' },
+        'read-cache': { type: 'string' },
+        'hot-only': { type: 'boolean' },
+        'cold-page-size': { type: 'string' },
         concurrency: { type: 'string' },
         seed: { type: 'string' },
         dir: { type: 'string' },
@@ -108,6 +123,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
             valueSize: intFlag('value-size', values['value-size']),
             memory: values.memory,
             pageSize: values['page-size'],
+            hotLogBudget: values['hot-budget'],
+            readCache: values['read-cache'],
+            hotOnly: values['hot-only'],
+            coldPageSize: values['cold-page-size'],
             concurrency: intFlag('concurrency', values.concurrency),
             seed: intFlag('seed', values.seed),
             fresh: values.fresh,

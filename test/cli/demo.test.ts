@@ -1,11 +1,13 @@
 /**
- * The demo (what `npm start` runs) in-process at a tiny size, on the real file device in a temp
- * directory, with a memory budget far below the data so flush, eviction and pending reads run;
- * and the command's help, version, usage errors and data-directory safety.
+ * The demo (what `npm start` runs) in-process at a tiny size: the two-tier store with the hot log,
+ * the cold tier and the checkpoints in a temp directory, budgets far below the data so records
+ * are flushed, evicted and migrated to cold; the --hot-only variant; inspect on both layouts; and
+ * the command's help, version, usage errors and data-directory safety.
  */
 import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/demo.js';
 import { DEMO_MARKER } from '../../src/cli/demo-dir.js';
@@ -22,56 +24,105 @@ afterEach(async () => {
 });
 
 const TINY = { records: 4000, operations: 20_000, valueSize: 100, memory: 64 * 1024, pageSize: 8192, seed: 7 } as const;
+/** Two tiers at a small size: 64 KiB of hot memory and a 128 KiB hot log for ~550 KiB of records; 16 KiB cold objects. */
+const TIERS = { ...TINY, hotLogBudget: 128 * 1024, readCache: 16 * 1024, coldPageSize: 16 * 1024 } as const;
 
 describe('f2kv demo', () => {
-  it('self-checks a larger-than-memory workload on the file device with zero mismatches and prints stats', async () => {
+  it('runs the two-tier store: migrates to cold, reads every tier, verifies with zero mismatches, reopens and verifies again', async () => {
     const io = captureIo();
     const dir = join(root, 'data');
-    const report = await runDemo({ ...TINY, dir }, io);
+    const report = await runDemo({ ...TIERS, dir }, io);
     const out = io.stdout();
 
     expect(report.ok).toBe(true);
     expect(report.mismatchCount).toBe(0);
-    // load checks nothing; mixed reads/rmws and the final verify of every key do.
-    expect(report.checks).toBeGreaterThan(TINY.records);
-    expect(report.phases.map((p) => p.name)).toEqual(['load', 'mixed workload', 'checkpoint', 'verify all keys', 'recover + verify']);
+    expect(report.mode).toBe('two-tier');
+    expect(report.phases.map((p) => p.name)).toEqual(['load', 'mixed workload', 'compact cold log', 'checkpoint', 'verify all keys', 'recover + verify']);
     for (const p of report.phases) expect(p.opsPerSecond).toBeGreaterThan(0);
+    expect(report.checks).toBeGreaterThan(TIERS.records);
 
-    // The data really did not fit: pages were flushed and evicted, and reads went to the device.
-    const { log, operations } = report.stats;
-    expect(log.pagesFlushed).toBeGreaterThan(0);
-    expect(log.pagesEvicted).toBeGreaterThan(0);
-    expect(operations.pendingReads).toBeGreaterThan(0);
-    expect(log.headAddress).toBeGreaterThan(log.beginAddress);
+    // The data did not fit the hot tier: most records migrated to cold, and reads hit every tier.
+    const t = report.tiers!;
+    expect(t).toBeDefined();
+    expect(t.hotToCold.passes).toBeGreaterThan(0);
+    expect(t.hotToCold.recordsMoved).toBeGreaterThan(TIERS.records / 2);
+    expect(t.coldToCold.passes).toBeGreaterThan(0);
+    expect(t.reads.cold).toBeGreaterThan(0);
+    expect(t.reads.hotMemory).toBeGreaterThan(0);
+    expect(t.reads.hotDevice).toBeGreaterThan(0);
+    expect(t.reads.readCache).toBeGreaterThan(0);
+    expect(t.requests.cold.byKind.GET.requests).toBeGreaterThan(0);
+    expect(t.requests.cold.byKind.PUT.requests).toBeGreaterThan(0);
+    expect(t.coldObjects).toBeGreaterThan(0);
+    expect(t.memory.total).toBeGreaterThan(0);
+    expect(report.stats.log.pagesEvicted).toBeGreaterThan(0);
     expect(report.device).toMatch(/^file:\/\//);
+    expect(report.coldUrl).toBe(pathToFileURL(join(dir, 'cold')).href);
+
+    // Reopened from the final checkpoint and checked a sample again.
+    const recovered = report.phases.find((p) => p.name === 'recover + verify')!;
+    expect(recovered.operations).toBeGreaterThan(0);
+    expect(out).toMatch(/reopened from F2 checkpoint \d{6}-[0-9a-f]{8}/);
 
     expect(out).toContain('Throughput');
     expect(out).toMatch(/mixed workload\s+20,000/);
-    expect(out).toContain('pages');
-    expect(out).toContain('pending reads');
-    expect(out).toContain('index');
+    for (const line of ['Hot tier', 'Reads by tier', 'hot memory', 'read cache', 'hot device', 'cold tier', 'not found', 'hot → cold:', 'cold → cold:',
+      'cold objects:', 'GETs per cold read:', 'PUTs per MiB:', 'Memory by structure', 'per million operations', 'longest event-loop pause:']) {
+      expect(out).toContain(line);
+    }
+    expect(out).toMatch(/^\s+GET\s+[\d,]+/m);
     expect(out).toContain('0 mismatches. OK');
-    // The store was closed (final checkpoint), reopened from it and checked again.
-    expect(out).toMatch(/reopened from checkpoint \d{6}-[0-9a-f]{8}/);
-    const recovered = report.phases.find((p) => p.name === 'recover + verify')!;
-    expect(recovered.operations).toBeGreaterThan(0);
     expect(io.stderr()).toContain('load: 100%');
 
-    const files = await readdir(join(dir, 'hot'));
-    expect(files.some((f) => f.endsWith('.f2log'))).toBe(true);
-    const marker = JSON.parse(await readFile(join(dir, DEMO_MARKER), 'utf8')) as { kind: string; lastRun: { ok: boolean } };
+    expect((await readdir(join(dir, 'hot'))).some((f) => f.endsWith('.f2log'))).toBe(true);
+    expect((await readdir(join(dir, 'cold'))).length).toBeGreaterThan(0);
+    expect(await readdir(join(dir, 'checkpoints'))).toContain('f2');
+    const marker = JSON.parse(await readFile(join(dir, DEMO_MARKER), 'utf8')) as { kind: string; lastRun: { ok: boolean; mode: string } };
     expect(marker.kind).toBe('f2kv-demo');
     expect(marker.lastRun.ok).toBe(true);
+    expect(marker.lastRun.mode).toBe('two-tier');
 
-    // A second run replaces the first one's data in place.
-    const again = await runDemo({ ...TINY, dir, operations: 1000, verify: false }, captureIo());
-    expect(again.ok).toBe(true);
-
-    // inspect reads the marker and lists the log files.
+    // inspect reads the marker, lists the F2 checkpoints and the files of both tiers.
     const inspectIo = captureIo();
     expect(await main(['inspect', dir], inspectIo)).toBe(0);
     expect(inspectIo.stdout()).toContain('Newest run');
+    expect(inspectIo.stdout()).toContain('Reads by tier');
+    expect(inspectIo.stdout()).toMatch(/F2 checkpoints \([1-9]/);
     expect(inspectIo.stdout()).toContain('hot/segment-');
+    expect(inspectIo.stdout()).toContain('cold/');
+
+    // A second run replaces the first one's data in place.
+    const again = await runDemo({ ...TIERS, dir, operations: 1000, verify: false }, captureIo());
+    expect(again.ok).toBe(true);
+  });
+
+  it('--hot-only self-checks a larger-than-memory workload on the hot tier alone', async () => {
+    const io = captureIo();
+    const dir = join(root, 'data');
+    expect(await main(['demo', '--hot-only', '--dir', dir, '--records', '4000', '--ops', '20000', '--memory', '64KiB', '--page-size', '8KiB', '--seed', '7'], io)).toBe(0);
+    const out = io.stdout();
+    expect(out).toContain('(hot tier only)');
+    expect(out).toMatch(/verify all keys\s+4,000/);
+    expect(out).toMatch(/reopened from checkpoint \d{6}-[0-9a-f]{8}/);
+    expect(out).not.toContain('Reads by tier');
+    expect(out).toContain('0 mismatches. OK');
+
+    // inspect says there are no F2 checkpoints instead of failing.
+    const inspectIo = captureIo();
+    expect(await main(['inspect', dir], inspectIo)).toBe(0);
+    expect(inspectIo.stdout()).toContain('No F2 checkpoints');
+    expect(inspectIo.stdout()).toContain('hot/segment-');
+  });
+
+  it('inspect prints a message for unreadable F2 manifests instead of throwing', async () => {
+    const dir = join(root, 'data');
+    expect((await runDemo({ ...TIERS, dir, operations: 500, verify: false }, captureIo())).ok).toBe(true);
+    const manifests = join(dir, 'checkpoints', 'f2');
+    await rm(manifests, { recursive: true });
+    await writeFile(manifests, 'not a directory');
+    const io = captureIo();
+    expect(await main(['inspect', dir], io)).toBe(0);
+    expect(io.stdout()).toContain('No F2 checkpoints');
   });
 
   it('reports a value the store returns that the oracle did not expect', async () => {
