@@ -226,10 +226,10 @@ async function runModel(coldKind: 'memory' | 'file', seed: number, ops: number, 
 describe('F2 model test', () => {
   it(`${OPS} operations with a memory:// cold tier against a Map oracle`, async () => {
     await runModel('memory', testSeed('f2-model-memory'), OPS, 40);
-  }, 1_200_000);
+  }, 3_600_000);
 
   // The local directory fsyncs every object: fewer operations and recoveries, the same paths.
   it(`${OPS / 20} operations with a file:// cold tier against a Map oracle`, async () => {
     await runModel('file', testSeed('f2-model-file'), OPS / 20, 12);
-  }, 1_200_000);
+  }, 3_600_000);
 });
