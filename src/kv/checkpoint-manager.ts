@@ -134,9 +134,15 @@ export class CheckpointManager {
 
   /** Lowest log address any retained checkpoint needs (log truncation stops there). */
   truncationLimit(): number {
-    if (this.retained.length === 0) return Number.MAX_SAFE_INTEGER;
-    return Math.min(...this.retained.map((c) => c.beginAddress));
+    // A checkpoint between its capture and its publish needs its range too (its snapshot upload
+    // reads the log after the capture, while compaction may already move begin).
+    let limit = this.capturedBegin ?? Number.MAX_SAFE_INTEGER;
+    for (const c of this.retained) limit = Math.min(limit, c.beginAddress);
+    return limit;
   }
+
+  /** Begin address of the checkpoint in progress, from its capture until it is retained or abandoned. */
+  private capturedBegin: number | undefined;
 
   /**
    * True between a checkpoint's version switch and its capture: the operations of the old version
@@ -293,6 +299,14 @@ export class CheckpointManager {
   }
 
   private async take(kv: KvEngine<KvIndex>): Promise<string> {
+    try {
+      return await this.takeNow(kv);
+    } finally {
+      this.capturedBegin = undefined;
+    }
+  }
+
+  private async takeNow(kv: KvEngine<KvIndex>): Promise<string> {
     if (this.fenced) throw new FencedError(`this store was fenced by another writer at ${this.store.url}; open it again to continue`);
     const started = performance.now();
     const hlog = kv.hlog;
@@ -319,6 +333,7 @@ export class CheckpointManager {
       final = hlog.tailAddress;
       hlog.shiftReadOnly(final);
       begin = hlog.beginAddress;
+      this.capturedBegin = begin;
       if (kv.index.snapshot === undefined) throw new F2Error('UNSUPPORTED', 'this index cannot be checkpointed');
       indexBytes = kv.index.snapshot((address) => kv.chainStart(address));
     } finally {
