@@ -320,6 +320,12 @@ async function parentMain(plan: Plan, argv: readonly string[]): Promise<void> {
   const failures: { store: string; error: string }[] = [];
   let minio: { stop(): Promise<void>; info: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; source: string } } | undefined;
   let minioSource: string | undefined;
+  // Ctrl-C / SIGTERM: stop MinIO (a child process of ours) before leaving.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    void (minio?.stop() ?? Promise.resolve()).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const started = performance.now();
   try {
     for (const store of plan.stores) {
@@ -474,7 +480,9 @@ async function parentMain(plan: Plan, argv: readonly string[]): Promise<void> {
     const r = results.get(s);
     if (r === undefined) continue;
     const gpc = r.endStats?.['getsPerColdRead'];
-    if (typeof gpc === 'number') targets.push({ name: `${s}: stats().getsPerColdRead <= 1.1 (whole run)`, measured: gpc.toFixed(3), pass: gpc <= 1.1 });
+    const tot = r.cells.reduce((a, c) => ({ gets: a.gets + (c.requests?.coldReadGets ?? 0), reads: a.reads + (c.requests?.coldReads ?? 0) }), { gets: 0, reads: 0 });
+    const whole = tot.reads === 0 ? 0 : tot.gets / tot.reads;
+    targets.push({ name: `${s}: GETs per cold read <= 1.1 (all cells)`, measured: `${whole.toFixed(3)} (stats().getsPerColdRead ${typeof gpc === 'number' ? gpc.toFixed(3) : '-'})`, pass: whole <= 1.1 });
     const worst = Math.max(...r.cells.map((c) => c.getsPerColdRead ?? 0));
     targets.push({ name: `${s}: GETs per cold read <= 1.1 in every cell`, measured: `worst ${worst.toFixed(3)}`, pass: worst <= 1.1 });
     // RSS bound: what the store accounts for (hot index + log + read cache + cold table + chunk cache + cold log buffer) plus the process before the store plus 25% of that (allocator, JS heap, promises in flight, stats).

@@ -31,7 +31,12 @@ export interface RequestCounters {
   lists: number;
   heads: number;
   deletes: number;
-  /** Reads served by the cold tier, and the GETs they cost (chunk + record reads). */
+  /**
+   * Reads served by the cold tier (F2 stats().reads.cold) and the GETs cold lookups cost: record
+   * GETs (stats().cold.readGets.record, counted per lookup) + chunk GETs (stats().cold.index.chunkReads,
+   * every chunk fetched, also by migration's writes). stats().getsPerColdRead is not used: ColdKv.find
+   * does not count reads (opStats.reads), so it stays 0 under F2.
+   */
   coldReads: number;
   coldReadGets: number;
   /** Operations the F2 store counted (reads + upserts + rmws + deletes). */
@@ -314,8 +319,8 @@ export class F2Store extends Base implements BenchStore {
       lists: sum('LIST'),
       heads: sum('HEAD'),
       deletes: sum('DELETE'),
-      coldReads: st.cold.operations.reads,
-      coldReadGets: st.cold.readGets.chunk + st.cold.readGets.record,
+      coldReads: st.reads.cold,
+      coldReadGets: st.cold.index.chunkReads + st.cold.readGets.record,
       ops: st.operations.reads + st.operations.upserts + st.operations.rmws + st.operations.deletes,
     };
   }
