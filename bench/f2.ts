@@ -485,13 +485,23 @@ async function parentMain(plan: Plan, argv: readonly string[]): Promise<void> {
     targets.push({ name: `${s}: GETs per cold read <= 1.1 (all cells)`, measured: `${whole.toFixed(3)} (stats().getsPerColdRead ${typeof gpc === 'number' ? gpc.toFixed(3) : '-'})`, pass: whole <= 1.1 });
     const worst = Math.max(...r.cells.map((c) => c.getsPerColdRead ?? 0));
     targets.push({ name: `${s}: GETs per cold read <= 1.1 in every cell`, measured: `worst ${worst.toFixed(3)}`, pass: worst <= 1.1 });
-    // RSS bound: what the store accounts for (hot index + log + read cache + cold table + chunk cache + cold log buffer) plus the process before the store plus 25% of that (allocator, JS heap, promises in flight, stats).
-    const accounted = Math.max(...r.cells.map((c) => c.storeMemory?.['total'] ?? 0));
-    const bound = r.baselineRss + accounted * 1.25 + 64 * MIB;
+    // Hot memory as the store accounts for it (hot index incl. overflow buckets + hot log pages + read cache) against its budget.
+    const hotMax = Math.max(...r.cells.map((c) => (c.storeMemory?.['hotIndex'] ?? 0) + (c.storeMemory?.['hotLog'] ?? 0) + (c.storeMemory?.['readCache'] ?? 0)));
+    const hotIdx = Math.max(...r.cells.map((c) => c.storeMemory?.['hotIndex'] ?? 0));
+    targets.push({
+      name: `${s}: hot index + hot log + read cache <= hot budget`,
+      measured: `${(hotMax / MIB).toFixed(1)} MiB (index ${(hotIdx / MIB).toFixed(1)}) vs ${(r.budget.configured / MIB).toFixed(1)} MiB`,
+      pass: hotMax <= r.budget.configured * 1.02,
+    });
+    // RSS bound: the process before the store + the configured hot budget + the cold tier's configured
+    // memory (chunk cache + cold log buffer) + a stated overhead of 128 MiB (JS heap with 64
+    // operations in flight, allocator slack, the object-store clients).
+    const coldCfg = Math.max(...r.cells.map((c) => (c.storeMemory?.['chunkCache'] ?? 0) + (c.storeMemory?.['coldLogBuffer'] ?? 0) + (c.storeMemory?.['coldTable'] ?? 0)));
+    const bound = r.baselineRss + r.budget.configured + Math.max(coldCfg, r.budget.parts['chunkCache'] ?? 0) + 128 * MIB;
     const cellMax = Math.max(...r.cells.map((c) => c.rssBytes));
     targets.push({
-      name: `${s}: RSS <= base + 1.25 x store memory + 64 MiB`,
-      measured: `${(cellMax / MIB).toFixed(0)} <= ${(bound / MIB).toFixed(0)} MiB (store ${(accounted / MIB).toFixed(0)}, base ${(r.baselineRss / MIB).toFixed(0)})`,
+      name: `${s}: RSS <= base + hot budget + cold memory + 128 MiB`,
+      measured: `${(cellMax / MIB).toFixed(0)} vs ${(bound / MIB).toFixed(0)} MiB (base ${(r.baselineRss / MIB).toFixed(0)}, overhead ${((cellMax - r.baselineRss - r.budget.configured - coldCfg) / MIB).toFixed(0)})`,
       pass: cellMax <= bound,
     });
     const ok = r.verify.wrong === 0 && r.cells.every((c) => c.misses === 0);
