@@ -49,6 +49,8 @@ interface Plan {
   memory: number;
   chunkSize: number;
   chunkCacheSize: number;
+  /** Cold index slots per record (cold.index.expectedKeys = records × this). */
+  coldSlotsPerKey: number;
   workloads: WorkloadName[];
   dists: Distribution[];
   stores: StoreName[];
@@ -138,6 +140,7 @@ function makePlan(flags: Flags): Plan {
     memory,
     chunkSize,
     chunkCacheSize,
+    coldSlotsPerKey: Number(flags.string('cold-slots-per-key', '1')),
     workloads: workloads as WorkloadName[],
     dists: dists as Distribution[],
     stores: stores as StoreName[],
@@ -179,6 +182,7 @@ async function runChild(spec: ChildSpec): Promise<ChildResult> {
     memory: plan.memory,
     chunkSize: plan.chunkSize,
     chunkCacheSize: plan.chunkCacheSize,
+    coldSlotsPerKey: plan.coldSlotsPerKey,
     ...(spec.s3 === undefined ? {} : { s3: spec.s3 }),
   };
   try {
@@ -307,7 +311,7 @@ const num = (x: number | undefined, digits: number): string => (x === undefined 
 
 async function parentMain(plan: Plan, argv: readonly string[]): Promise<void> {
   const dataBytes = plan.records * (plan.keySize + plan.valueSize);
-  const cfgPreview: StoreConfig = { records: plan.records, keySize: plan.keySize, valueSize: plan.valueSize, dir: '', memory: plan.memory, chunkSize: plan.chunkSize, chunkCacheSize: plan.chunkCacheSize };
+  const cfgPreview: StoreConfig = { records: plan.records, keySize: plan.keySize, valueSize: plan.valueSize, dir: '', memory: plan.memory, chunkSize: plan.chunkSize, chunkCacheSize: plan.chunkCacheSize, coldSlotsPerKey: plan.coldSlotsPerKey };
   const split = f2Split(cfgPreview);
   const fsplit = fasterSplit(cfgPreview);
   process.stderr.write(
@@ -368,7 +372,7 @@ async function parentMain(plan: Plan, argv: readonly string[]): Promise<void> {
   );
   lines.push(
     `memory: f2 hot index ${(split.buckets * 64 / MIB).toFixed(1)} + hot log ${(split.log / MIB).toFixed(1)} + read cache ${(split.readCache / MIB).toFixed(1)} MiB (hot log on disk ≤ ${(split.maxLogSize / MIB).toFixed(0)} MiB), ` +
-      `cold chunk cache ${(plan.chunkCacheSize / MIB).toFixed(0)} MiB (${plan.chunkSize} B chunks); faster index ${(fsplit.buckets * 64 / MIB).toFixed(1)} + log ${(fsplit.log / MIB).toFixed(1)} MiB; level block cache ${(plan.memory / MIB).toFixed(1)} MiB`,
+      `cold chunk cache ${(plan.chunkCacheSize / MIB).toFixed(0)} MiB (${plan.chunkSize} B chunks, ${plan.coldSlotsPerKey} slot(s) per record); faster index ${(fsplit.buckets * 64 / MIB).toFixed(1)} + log ${(fsplit.log / MIB).toFixed(1)} MiB; level block cache ${(plan.memory / MIB).toFixed(1)} MiB`,
   );
 
   // Load.

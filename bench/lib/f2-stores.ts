@@ -82,6 +82,8 @@ export interface StoreConfig {
   /** F2 cold index: chunk size and chunk cache bytes. */
   readonly chunkSize: number;
   readonly chunkCacheSize: number;
+  /** Cold index slots per record: cold.index.expectedKeys = records × this (1 = one slot per key). */
+  readonly coldSlotsPerKey: number;
   /** S3 endpoint for f2-minio. */
   readonly s3?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; prefix: string };
 }
@@ -225,7 +227,7 @@ export class F2Store extends Base implements BenchStore {
       cold: {
         url: coldUrl,
         ...(store === undefined ? {} : { store }),
-        index: { expectedKeys: cfg.records, chunkSize: cfg.chunkSize, chunkCacheSize: cfg.chunkCacheSize },
+        index: { expectedKeys: Math.round(cfg.records * cfg.coldSlotsPerKey), chunkSize: cfg.chunkSize, chunkCacheSize: cfg.chunkCacheSize },
       },
       compaction: { hotToCold: { maxLogSize: split.maxLogSize } },
       checkpoint: { url: ckUrl, onClose: false, ...(store === undefined ? {} : { store }) },
