@@ -19,6 +19,8 @@ import type { KvIndex } from '../kv/kv-index.js';
 import { scanLog } from '../log/log-scanner.js';
 
 const log = componentLogger('hot-to-cold');
+/** Records of one pass migrating at the same time (each one: a hot lookup, then a cold append and slot update). */
+const MIGRATION_CONCURRENCY = 32;
 
 export interface MigrationStats {
   passes: number;
@@ -80,15 +82,33 @@ export class HotToColdMigrator {
     };
     if (boundary <= from) return result;
     let tombstones = 0;
+    // Records migrate MIGRATION_CONCURRENCY at a time: a live record is its key's only live
+    // version in the range, so the copies in flight are of distinct keys and commute.
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    const migrateOne = async (key: Uint8Array, value: Uint8Array | undefined, tombstone: boolean, address: number): Promise<void> => {
+      if ((await hot.latestAddress(key)) !== address) return;
+      await this.cold.put(key, tombstone ? undefined : value);
+      result.recordsCopied++;
+      if (tombstone) tombstones++;
+    };
     for await (const r of scanLog(hlog, from, boundary)) {
       hot.throwIfClosed();
+      if (failure !== undefined) break;
       result.recordsScanned++;
       if (r.address < hot.discardBelow && hot.isDiscarded(r.address, r.flags)) continue;
-      if ((await hot.latestAddress(r.key)) !== r.address) continue;
-      await this.cold.put(r.key, r.tombstone ? undefined : r.value);
-      result.recordsCopied++;
-      if (r.tombstone) tombstones++;
+      const p: Promise<void> = migrateOne(r.key, r.value, r.tombstone, r.address).then(
+        () => void inFlight.delete(p),
+        (err: unknown) => {
+          inFlight.delete(p);
+          failure ??= err;
+        },
+      );
+      inFlight.add(p);
+      if (inFlight.size >= MIGRATION_CONCURRENCY) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
     // Copies made after a hot checkpoint's version switch must not let begin pass what that
     // checkpoint captures; F2 pauses migration around its checkpoints, this guards FasterKv's own.
     await hot.checkpointCaptured();
