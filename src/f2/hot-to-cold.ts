@@ -11,6 +11,7 @@
  * written after the switch (one that its hot part does not cover); a pass that was already
  * running holds only older records and moves begin only after the hot capture.
  */
+import { READ_CACHE_BIT } from '../core/address.js';
 import { componentLogger } from '../core/logger.js';
 import type { ColdKv } from '../cold/cold-kv.js';
 import type { CompactionResult } from '../kv/compaction.js';
@@ -29,11 +30,13 @@ export interface MigrationStats {
   tombstonesMoved: number;
   bytesReclaimed: number;
   longestPassMs: number;
+  /** Hot index entries freed because their chains moved to cold. */
+  entriesReleased: number;
 }
 
 export class HotToColdMigrator {
   readonly stats: MigrationStats = {
-    passes: 0, recordsScanned: 0, recordsMoved: 0, tombstonesMoved: 0, bytesReclaimed: 0, longestPassMs: 0,
+    passes: 0, recordsScanned: 0, recordsMoved: 0, tombstonesMoved: 0, bytesReclaimed: 0, longestPassMs: 0, entriesReleased: 0,
   };
   private paused: Promise<void> | undefined;
   private resume: (() => void) | undefined;
@@ -68,6 +71,23 @@ export class HotToColdMigrator {
     this.paused = undefined;
     this.resume = undefined;
     r?.();
+  }
+
+  /**
+   * Frees the hot index entries whose whole chain now lies below begin: every record they led to
+   * is in cold, so the key is found there, and the slot can serve a key of the hot set instead of
+   * keeping the index as large as the whole key set. A read-cache copy in front of a chain stays
+   * (it is a valid copy). Operations that saw such an entry find it changed and retry.
+   */
+  private releaseEntries(begin: number): void {
+    const index = this.hot.index;
+    if (index.growing === true) return;
+    const released: number[] = [];
+    index.forEachEntry((address, handle) => {
+      if (address < READ_CACHE_BIT && address < begin) released.push(handle);
+    });
+    for (const handle of released) index.setEntryAddress(handle, 0);
+    this.stats.entriesReleased += released.length;
   }
 
   private async pass(until: number): Promise<CompactionResult> {
@@ -114,6 +134,7 @@ export class HotToColdMigrator {
     await hot.checkpointCaptured();
     if (boundary > hlog.beginAddress) await hlog.shiftBegin(boundary, Math.min(boundary, hot.truncationLimit()));
     result.newBeginAddress = hlog.beginAddress;
+    this.releaseEntries(hlog.beginAddress);
     result.bytesReclaimed = boundary - from;
     result.durationMs = performance.now() - started;
     const s = this.stats;
