@@ -17,7 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClassicLevel } from 'classic-level';
-import { F2Kv, FasterKv, PENDING as KV_PENDING, type F2KvOptions, type F2Session } from '../../src/index.js';
+import { F2Kv, FasterKv, PENDING as KV_PENDING, type F2KvOptions, type F2Session, type Session } from '../../src/index.js';
 import { applyRmw, HIT, MISS, PENDING, stampFromBytes, type Status } from './peers/peer.js';
 import { writeKey, writeValue } from './workload.js';
 import { dirBytes } from './fs-size.js';
@@ -176,15 +176,60 @@ abstract class Base {
   }
 }
 
+/** The session calls of a store whose sessions have FasterKv's API (FasterKv and F2Kv). */
+abstract class SessionStore extends Base {
+  protected abstract readonly session: F2Session | Session;
+
+  readSync(key: number): Status {
+    writeKey(key, this.key);
+    const v = this.session.readSync(this.key);
+    if (v === KV_PENDING) return PENDING;
+    if (v === undefined) return MISS;
+    this.sink ^= v[0]!;
+    return HIT;
+  }
+
+  updateSync(key: number, stamp: number): Status {
+    writeKey(key, this.key);
+    writeValue(stamp, this.value);
+    return this.session.upsertSync(this.key, this.value) === KV_PENDING ? PENDING : HIT;
+  }
+
+  rmwSync(key: number): Status {
+    writeKey(key, this.key);
+    return this.session.rmwSync(this.key, this.rmwFn) === KV_PENDING ? PENDING : HIT;
+  }
+
+  async read(key: number): Promise<Status> {
+    const v = await this.session.read(this.freshKey(key));
+    if (v === undefined) return MISS;
+    this.sink ^= v[0]!;
+    return HIT;
+  }
+
+  async update(key: number, stamp: number): Promise<void> {
+    await this.session.upsert(this.freshKey(key), this.freshValue(stamp));
+  }
+
+  async rmw(key: number): Promise<void> {
+    await this.session.rmw(this.freshKey(key), this.freshRmwFn());
+  }
+
+  async stampOf(key: number): Promise<number> {
+    const v = await this.session.read(this.freshKey(key));
+    return v === undefined ? -1 : stampFromBytes(v);
+  }
+}
+
 // ------------------------------------------------------------------------------------------ F2Kv
 
-export class F2Store extends Base implements BenchStore {
+export class F2Store extends SessionStore implements BenchStore {
   readonly notes: string[];
   readonly budget: MemoryBudget;
   private constructor(
     readonly name: StoreName,
     private readonly kv: F2Kv,
-    private readonly session: F2Session,
+    protected readonly session: F2Session,
     private readonly hotDir: string,
     private readonly coldDir: string | undefined,
     cfg: StoreConfig,
@@ -270,46 +315,6 @@ export class F2Store extends Base implements BenchStore {
     };
   }
 
-  readSync(key: number): Status {
-    writeKey(key, this.key);
-    const v = this.session.readSync(this.key);
-    if (v === KV_PENDING) return PENDING;
-    if (v === undefined) return MISS;
-    this.sink ^= v[0]!;
-    return HIT;
-  }
-
-  updateSync(key: number, stamp: number): Status {
-    writeKey(key, this.key);
-    writeValue(stamp, this.value);
-    return this.session.upsertSync(this.key, this.value) === KV_PENDING ? PENDING : HIT;
-  }
-
-  rmwSync(key: number): Status {
-    writeKey(key, this.key);
-    return this.session.rmwSync(this.key, this.rmwFn) === KV_PENDING ? PENDING : HIT;
-  }
-
-  async read(key: number): Promise<Status> {
-    const v = await this.session.read(this.freshKey(key));
-    if (v === undefined) return MISS;
-    this.sink ^= v[0]!;
-    return HIT;
-  }
-
-  async update(key: number, stamp: number): Promise<void> {
-    await this.session.upsert(this.freshKey(key), this.freshValue(stamp));
-  }
-
-  async rmw(key: number): Promise<void> {
-    await this.session.rmw(this.freshKey(key), this.freshRmwFn());
-  }
-
-  async stampOf(key: number): Promise<number> {
-    const v = await this.session.read(this.freshKey(key));
-    return v === undefined ? -1 : stampFromBytes(v);
-  }
-
   requests(): RequestCounters {
     const st = this.kv.stats();
     const c = st.requests.cold.byKind;
@@ -353,11 +358,11 @@ export class F2Store extends Base implements BenchStore {
 
 // ------------------------------------------------------------------------------------ FasterKv
 
-export class FasterStore extends Base implements BenchStore {
+export class FasterStore extends SessionStore implements BenchStore {
   readonly name = 'faster' as const;
   readonly notes: string[];
   readonly budget: MemoryBudget;
-  private readonly session: ReturnType<FasterKv['startSession']>;
+  protected readonly session: Session;
 
   private constructor(
     private readonly kv: FasterKv,
@@ -396,46 +401,6 @@ export class FasterStore extends Base implements BenchStore {
 
   afterLoad(): Promise<Record<string, unknown>> {
     return Promise.resolve({});
-  }
-
-  readSync(key: number): Status {
-    writeKey(key, this.key);
-    const v = this.session.readSync(this.key);
-    if (v === KV_PENDING) return PENDING;
-    if (v === undefined) return MISS;
-    this.sink ^= v[0]!;
-    return HIT;
-  }
-
-  updateSync(key: number, stamp: number): Status {
-    writeKey(key, this.key);
-    writeValue(stamp, this.value);
-    return this.session.upsertSync(this.key, this.value) === KV_PENDING ? PENDING : HIT;
-  }
-
-  rmwSync(key: number): Status {
-    writeKey(key, this.key);
-    return this.session.rmwSync(this.key, this.rmwFn) === KV_PENDING ? PENDING : HIT;
-  }
-
-  async read(key: number): Promise<Status> {
-    const v = await this.session.read(this.freshKey(key));
-    if (v === undefined) return MISS;
-    this.sink ^= v[0]!;
-    return HIT;
-  }
-
-  async update(key: number, stamp: number): Promise<void> {
-    await this.session.upsert(this.freshKey(key), this.freshValue(stamp));
-  }
-
-  async rmw(key: number): Promise<void> {
-    await this.session.rmw(this.freshKey(key), this.freshRmwFn());
-  }
-
-  async stampOf(key: number): Promise<number> {
-    const v = await this.session.read(this.freshKey(key));
-    return v === undefined ? -1 : stampFromBytes(v);
   }
 
   requests(): undefined {

@@ -345,30 +345,6 @@ export class ColdKv {
     }
   }
 
-  /**
-   * Appends (key, value) — a tombstone when value is undefined — only if the chain holds no
-   * record of the key above `sinceAddress`. True when inserted.
-   */
-  async conditionalInsert(key: Uint8Array, value: Uint8Array | undefined, sinceAddress: number, counter?: ReadCounter): Promise<boolean> {
-    const hash = ColdIndex.hash(key);
-    for (;;) {
-      const beginSeen = this.hlog.beginAddress;
-      const head = await this.index.head(hash);
-      const newer = await this.coldLog.walk(key, head, beginSeen, counter, sinceAddress);
-      if (newer === TRUNCATED) {
-        this.opStats.retries++;
-        continue;
-      }
-      if (newer !== undefined) return false;
-      const address = await this.appendUnlinked(head, key, value, value === undefined);
-      if (await this.link(hash, head, address)) {
-        this.afterAppend();
-        return true;
-      }
-      this.opStats.retries++;
-    }
-  }
-
   /** Appends a record (waiting for room) and registers it as unlinked until link() settles. */
   private async appendUnlinked(previous: number, key: Uint8Array, value: Uint8Array | undefined, tombstone: boolean): Promise<number> {
     for (;;) {
@@ -665,7 +641,7 @@ export class ColdKv {
     };
   }
 
-  /** Objects and bytes in the cold tier's prefix (one LIST per 1000 objects, plus a HEAD each when `sizes`). */
+  /** Objects in the cold tier's prefix, in total and by top-level folder (log, chunks, checkpoints, manifest); one LIST. */
   async bucketStats(): Promise<{ objects: number; byPrefix: Record<string, number> }> {
     const keys = await this.store.list('');
     const byPrefix: Record<string, number> = {};

@@ -28,6 +28,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, LockedError, type LockHolder } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
+import { errCode, pidAlive, sleep } from './local-process.js';
 
 const log = componentLogger('directory-lock');
 
@@ -51,20 +52,6 @@ interface LockContent {
 
 type Verdict = { kind: 'live'; holder: LockHolder } | { kind: 'stale'; holder: LockHolder } | { kind: 'gone' };
 
-function errCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errCode(e) === 'EPERM';
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function installExitHook(): void {
   if (exitHookInstalled) return;

@@ -16,6 +16,7 @@ import { componentLogger } from '../core/logger.js';
 import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutResult } from './object-store.js';
 import { validateKey, validateRange } from './object-store.js';
 import { StatsRecorder, counted, type ObjectStoreStats } from './object-store-stats.js';
+import { errCode, pidAlive, sleep } from './local-process.js';
 
 const log = componentLogger('local-fs-object-store');
 
@@ -51,20 +52,6 @@ function etagOf(h: Header): string {
   return `"${h.hash.toString('hex')}-${h.generation.toString(16)}"`;
 }
 
-function errCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errCode(e) === 'EPERM';
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * An ObjectStore on a local directory (`file:///abs/dir`). Each object is one file, written to a

@@ -242,7 +242,7 @@ export class F2Kv {
   stats(): F2KvStats {
     const hot = this.hot.stats();
     const cold = this.cold.stats();
-    const hotRequests = this.hotCheckpointStore();
+    const hotRequests = this.hot.checkpointStoreStats();
     const prices = this.options.prices;
     const costOf = (s: ObjectStoreStats | undefined): number => {
       if (!s) return 0;
@@ -279,10 +279,6 @@ export class F2Kv {
       cost: { dollars, perMillionOps: ops === 0 ? 0 : (dollars / ops) * 1e6, prices },
       longestEventLoopPauseMs: this.loopDelay.max / 1e6,
     };
-  }
-
-  private hotCheckpointStore(): ObjectStoreStats | undefined {
-    return this.hot.checkpointStoreStats();
   }
 
   /**

@@ -6,7 +6,6 @@
  */
 import { ConfigError } from '../core/errors.js';
 import { checkOptionKeys, optionSection } from '../core/option-keys.js';
-import { parseSize } from '../core/size.js';
 import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
 import { resolveOptions, type IndexOptions, type LogOptions, type ReadCacheOptions, type ResolvedOptions } from '../kv/options.js';
 import { resolveColdOptions, type ColdCompactionOptions, type ColdIndexOptions, type ColdLogOptions, type ResolvedColdOptions } from '../cold/cold-options.js';
@@ -97,15 +96,19 @@ export function joinUrl(url: string, sub: string): string {
   return `${url.replace(/\/+$/, '')}/${sub}`;
 }
 
-/** Runs a tier's own validation and names its errors by their full path under `prefix`. */
-function within<T>(prefix: string, resolve: () => T): T {
+/**
+ * Runs a tier's own validation and names its errors by their full F2 path: the first rule whose
+ * `from` prefix matches the option renames it (`log.pageSize` → `hot.log.pageSize`).
+ */
+function within<T>(rules: readonly [from: string, to: string][], resolve: () => T): T {
   try {
     return resolve();
   } catch (err) {
-    if (err instanceof ConfigError && !err.option.startsWith(prefix)) {
-      throw new ConfigError(`${prefix}${err.option}`, err.message.slice(err.option.length + 2), { cause: err });
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    const rule = rules.find(([from]) => err.option.startsWith(from));
+    if (rule === undefined) throw err;
+    const [from, to] = rule;
+    throw new ConfigError(`${to}${err.option.slice(from.length)}`, err.message.slice(err.option.length + 2), { cause: err });
   }
 }
 
@@ -139,7 +142,7 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
 
   // The hot tier: a FasterKv whose compaction is the migration to cold, checkpointed under checkpoint.url/hot.
   const hotLog = hot.log ?? {};
-  const hotBase = within('hot.', () => resolveOptions({ log: hotLog }));
+  const hotBase = within([['', 'hot.']], () => resolveOptions({ log: hotLog }));
   const memory = hotBase.log.memorySize;
   // A memory-only hot log cannot grow past its memory (it fails rather than waits): its budget
   // is three quarters of it, so writers wait for migration before the log is full.
@@ -159,20 +162,10 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
     checkpoint: { url: joinUrl(ck.url, 'hot'), mode: 'snapshot' as const, keep, onClose: false, store: ckStore },
     recover: false,
   };
-  const hotResolved = within('', () => {
-    try {
-      return resolveOptions(hotInput);
-    } catch (err) {
-      if (err instanceof ConfigError && err.option.startsWith('compaction.')) {
-        throw new ConfigError(`compaction.hotToCold.${err.option.slice('compaction.'.length)}`, err.message.slice(err.option.length + 2), { cause: err });
-      }
-      if (err instanceof ConfigError && !err.option.startsWith('checkpoint.')) {
-        throw new ConfigError(`hot.${err.option}`, err.message.slice(err.option.length + 2), { cause: err });
-      }
-      throw err;
-    }
-  });
-  if (h2c.maxBytesPerPass !== undefined) parseSize('compaction.hotToCold.maxBytesPerPass', h2c.maxBytesPerPass);
+  const hotResolved = within(
+    [['compaction.', 'compaction.hotToCold.'], ['checkpoint.', 'checkpoint.'], ['', 'hot.']],
+    () => resolveOptions(hotInput),
+  );
 
   const coldInput = {
     url: coldIn.url,
@@ -183,16 +176,7 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
     checkpoint: { keep, onClose: false },
     recover: false,
   };
-  const coldResolved = within('', () => {
-    try {
-      return resolveColdOptions(coldInput, 'cold.');
-    } catch (err) {
-      if (err instanceof ConfigError && err.option.startsWith('cold.compaction.')) {
-        throw new ConfigError(`compaction.coldToCold.${err.option.slice('cold.compaction.'.length)}`, err.message.slice(err.option.length + 2), { cause: err });
-      }
-      throw err;
-    }
-  });
+  const coldResolved = within([['cold.compaction.', 'compaction.coldToCold.']], () => resolveColdOptions(coldInput, 'cold.'));
   return {
     hot: hotResolved,
     cold: coldResolved,
