@@ -121,3 +121,12 @@ describe('openStore', () => {
     await store.close();
   });
 });
+
+describe('openStore errors', () => {
+  it('an error raised while opening names the file and TOML key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'f2kv-open-error-'));
+    dirs.push(dir);
+    const config = parseConfig('[hot.log]\ndevice = "file://./missing/hot"\n[cold]\nurl = "file://./cold"\n[checkpoint]\nurl = "file://./ck"', join(dir, 'c.toml'), { baseDir: dir });
+    await expect(openStore(config, { applyLog: false })).rejects.toThrow(`${join(dir, 'c.toml')}: hot.log.device: the parent directory of ${join(dir, 'missing', 'hot')} does not exist; create it first`);
+  });
+});
