@@ -28,3 +28,13 @@ it('documents every key of every table, in valid TOML', () => {
   }
   expect(missing).toEqual([]);
 });
+
+it("README's Configuration example is a valid two-tier configuration", async () => {
+  const { parseConfig } = await import('../../src/index.js');
+  const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+  const text = /## Configuration[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)![1]!;
+  const c = parseConfig(text, 'README.md', { env: {}, baseDir: '/srv/app' });
+  expect(c.store.kind).toBe('f2');
+  expect(c.checkpointIntervalMs).toBe(300_000);
+  if (c.store.kind === 'f2') expect(c.store.resolved.cold.store.region).toBe('eu-west-1');
+});
