@@ -8,6 +8,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.js';
+import { redactUrl } from '../core/logger.js';
 import { checkOptionKeys, joinOptionPath } from '../core/option-keys.js';
 import { parseObjectStoreUrl } from '../devices/object-store-url.js';
 import { parseDuration } from './duration.js';
@@ -87,7 +88,7 @@ function readValue(at: string, value: unknown, spec: KeySpec, ctx: ConfigTreeCon
       return v;
     case 'endpoint':
       if (typeof v !== 'string' || !/^https?:\/\/[^/\s]+/.test(v) || !URL.canParse(v)) {
-        throw new ConfigError(at, `expected an http:// or https:// URL such as "http://127.0.0.1:9000", got ${describe(value)}`);
+        throw new ConfigError(at, `expected an http:// or https:// URL such as "http://127.0.0.1:9000", got ${typeof v === 'string' ? `"${redactUrl(v)}"` : describe(value)}`);
       }
       return v;
     case 'url':

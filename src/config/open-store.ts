@@ -46,10 +46,16 @@ function qualify(config: StoreConfig, err: ConfigError): ConfigError {
   let path = err.option;
   if (config.store.kind === 'f2' && ['index', 'log', 'readCache'].includes(root)) path = `hot.${err.option}`;
   else if (!['index', 'log', 'readCache', 'compaction', 'checkpoint', 'hot', 'cold', 'prices', 'recover'].includes(root)) {
-    path = `${config.store.kind === 'f2' ? 'cold' : 'checkpoint'}.store.${err.option}`;
+    // An object store's own error: it belongs to the checkpoint store when it names its directory or prefix.
+    const s = config.store;
+    const ckUrl: string | undefined = s.resolved.checkpoint.url;
+    const ck = ckUrl === undefined ? undefined : parseObjectStoreUrl(ckUrl);
+    const aboutCheckpoints = s.kind === 'faster' || (ck !== undefined && (ck.scheme === 'file' ? err.message.includes(ck.path) : ck.path !== '' && err.message.includes(ck.path)));
+    path = `${aboutCheckpoints ? 'checkpoint' : 'cold'}.store.${err.option}`;
   }
-  if (path === err.option) return err;
-  return new ConfigError(path, err.message.slice(err.option.length + 2), { cause: err });
+  const detail = err.message.slice(err.option.length + 2).replace('pass { createIfMissing: true }', 'set create_if_missing = true in [object_store.file]');
+  if (path === err.option && detail === err.message.slice(err.option.length + 2)) return err;
+  return new ConfigError(path, detail, { cause: err });
 }
 
 function storeSchemes(config: StoreConfig): Record<string, 's3' | 'az' | 'file' | 'memory'> {

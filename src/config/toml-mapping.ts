@@ -128,8 +128,12 @@ export function tomlPathOfOption(kind: StoreKind, optionPath: string, storeSchem
   for (const [storePath, scheme] of Object.entries(storeSchemes)) {
     if (optionPath !== storePath && !optionPath.startsWith(`${storePath}.`)) continue;
     const rest = optionPath.slice(storePath.length + 1);
-    if (scheme === 'memory' || rest === '') return storePath.replace(/\.store$/, '.url');
-    return `object_store.${scheme}${rest ? `.${tomlKeyOf(OBJECT_STORE_TABLES[scheme].keys, rest)}` : ''}`;
+    const urlKey = storePath.replace(/\.store$/, '.url');
+    if (scheme === 'memory' || rest === '') return urlKey;
+    const keys = OBJECT_STORE_TABLES[scheme].keys;
+    // An option the table does not have (a store's own path such as `directory`) is about the URL.
+    if (!Object.values(keys).some((spec) => spec.option === rest)) return urlKey;
+    return `object_store.${scheme}.${tomlKeyOf(keys, rest)}`;
   }
   let best: readonly [string, string] | undefined;
   for (const pair of SECTIONS[kind]) {

@@ -130,3 +130,14 @@ describe('openStore errors', () => {
     await expect(openStore(config, { applyLog: false })).rejects.toThrow(`${join(dir, 'c.toml')}: hot.log.device: the parent directory of ${join(dir, 'missing', 'hot')} does not exist; create it first`);
   });
 });
+
+describe('openStore errors from object stores', () => {
+  it('a missing directory with create_if_missing = false names its URL key and what to set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'f2kv-open-error-'));
+    dirs.push(dir);
+    const config = parseConfig('[cold]\nurl = "file://./cold"\n[checkpoint]\nurl = "file://./ck"\n[object_store.file]\ncreate_if_missing = false', join(dir, 'c.toml'), { baseDir: dir });
+    const err = await openStore(config, { applyLog: false }).then(() => undefined, (e: unknown) => e as Error);
+    // F2Kv opens its checkpoint store first.
+    expect(err?.message).toBe(`${join(dir, 'c.toml')}: checkpoint.url: directory ${join(dir, 'ck', 'f2')} does not exist; create it or set create_if_missing = true in [object_store.file]`);
+  });
+});
