@@ -33,14 +33,15 @@ withBackend('s3', 'corruption of every object kind on MinIO', (s3) => {
         await o.close();
       },
     };
-    const pristine = await buildPristine(backend, scratch);
+    const pristine = await buildPristine(backend, scratch, 500);
     const { kinds, unknown } = kindsFound(pristine);
     console.log(`[corruption minio] object kinds in a real F2 store: ${[...kinds].map(([k, n]) => `${k}=${n}`).join(' ')}`);
     expect(unknown, 'objects of a kind this test cannot damage: add a case for it').toEqual([]);
     expect([...kinds.keys()].sort()).toEqual([...CORRUPTIBLE_KINDS].sort());
     const outcomes: CaseOutcome[] = [];
-    for (const kind of CORRUPTIBLE_KINDS) {
-      for (const how of DAMAGES) for (const victim of victims(pristine, kind, 1)) outcomes.push(await runCase(backend, pristine, victim, how));
+    // One damage per kind (alternating), every 2nd key read; a smaller store: the full matrix runs on file://.
+    for (const [k, kind] of CORRUPTIBLE_KINDS.entries()) {
+      for (const victim of victims(pristine, kind, 1)) outcomes.push(await runCase(backend, pristine, victim, DAMAGES[k % DAMAGES.length]!, 2));
     }
     summarize('minio', outcomes);
   }, 300_000);

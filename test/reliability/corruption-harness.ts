@@ -38,7 +38,6 @@ export const CORRUPTIBLE_KINDS: readonly StoreObjectKind[] = [
 export const DAMAGES = ['flipped byte', 'truncated'] as const;
 export type Damage = (typeof DAMAGES)[number];
 
-const KEYS = 1200;
 const keyOf = (i: number): string => `key-${i.toString().padStart(5, '0')}`;
 const valueOf = (i: number, version: number): string => `v${version}-${i}-${'y'.repeat(16 + (i % 29))}`;
 const dec = (v: Uint8Array | undefined): string | undefined => (v === undefined ? undefined : new TextDecoder().decode(v));
@@ -93,6 +92,7 @@ interface StoredObject {
 }
 
 export interface Pristine {
+  keys: number;
   objects: StoredObject[];
   tokenA: string;
   tokenB: string;
@@ -119,18 +119,18 @@ async function writeAll(s: F2Kv, entries: [number, string][]): Promise<void> {
 }
 
 /** Builds the pristine store under `root` and reads its objects into memory. */
-export async function buildPristine(backend: CorruptionBackend, scratch: string): Promise<Pristine> {
+export async function buildPristine(backend: CorruptionBackend, scratch: string, keys = 1200): Promise<Pristine> {
   const root = backend.freshRoot();
   const hotDir = join(scratch, 'pristine-hot');
   const oracleA = new Map<number, string>();
-  for (let i = 0; i < KEYS; i++) oracleA.set(i, valueOf(i, 1));
+  for (let i = 0; i < keys; i++) oracleA.set(i, valueOf(i, 1));
   let kv = await F2Kv.open(optionsFor(root, hotDir, backend.store, false));
   await writeAll(kv, [...oracleA]);
   await kv.compactHotLog();
   const tokenA = await kv.checkpoint();
   const oracleB = new Map(oracleA);
   const updates: [number, string][] = [];
-  for (let i = 0; i < KEYS; i += 3) updates.push([i, valueOf(i, 2)]);
+  for (let i = 0; i < keys; i += 3) updates.push([i, valueOf(i, 2)]);
   for (const [k, v] of updates) oracleB.set(k, v);
   await writeAll(kv, updates);
   // Half of the updates move to cold; the rest stay in the hot log (restored from its segments).
@@ -160,7 +160,7 @@ export async function buildPristine(backend: CorruptionBackend, scratch: string)
     });
   }
   await backend.remove(root);
-  return { objects, tokenA, tokenB, oracles: new Map([[tokenA, oracleA], [tokenB, oracleB]]) };
+  return { keys, objects, tokenA, tokenB, oracles: new Map([[tokenA, oracleA], [tokenB, oracleB]]) };
 }
 
 /** Kinds found in the pristine listing (and the keys the harness cannot classify). */
@@ -174,12 +174,15 @@ export function kindsFound(p: Pristine): { kinds: Map<StoreObjectKind, number>; 
   return { kinds, unknown };
 }
 
-/** Victims of a kind: up to `perKind` objects spread over the kind's objects (newest last). */
+/**
+ * Victims of a kind: the newest object of the kind (for manifests and snapshots the one the
+ * newest checkpoint uses; for log objects the tail, read at open), then others spread over the rest.
+ */
 export function victims(p: Pristine, kind: StoreObjectKind, perKind: number): StoredObject[] {
-  const list = p.objects.filter((o) => o.kind === kind);
-  if (list.length <= perKind) return list;
-  const out: StoredObject[] = [];
-  for (let k = 0; k < perKind; k++) out.push(list[Math.floor(((k + 0.5) * (list.length - 1)) / perKind)]!);
+  const list = p.objects.filter((o) => o.kind === kind).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const rest = list.slice(0, -1);
+  const out: StoredObject[] = list.slice(-1);
+  for (let k = 0; k < Math.min(perKind - 1, rest.length); k++) out.push(rest[Math.floor(((k + 0.5) * rest.length) / (perKind - 1))]!);
   return [...new Set(out)];
 }
 
@@ -210,13 +213,15 @@ function names(err: unknown, victim: StoredObject): boolean {
   return (err.object ?? '').endsWith(last) || err.message.includes(victim.key) || err.message.includes(last);
 }
 
-async function readAll(kv: F2Kv, oracle: Map<number, string>, victim: StoredObject | undefined, out: CaseOutcome): Promise<{ ok: number; failed: number }> {
+/** Reads every `step`-th key (all by default), 64 in flight. */
+async function readAll(kv: F2Kv, keyCount: number, oracle: Map<number, string>, victim: StoredObject | undefined, out: CaseOutcome, step: number): Promise<{ ok: number; failed: number; keys: number }> {
   const s = kv.startSession();
   let ok = 0;
   let failed = 0;
-  for (let i = 0; i < KEYS; i += 64) {
+  let keys = 0;
+  for (let i = 0; i < keyCount; i += 64 * step) {
     const batch: Promise<void>[] = [];
-    for (let j = i; j < Math.min(KEYS, i + 64); j++) {
+    for (let j = i; j < Math.min(keyCount, i + 64 * step); j += step, keys++) {
       batch.push(
         s.read(keyOf(j)).then(
           (v) => {
@@ -233,11 +238,12 @@ async function readAll(kv: F2Kv, oracle: Map<number, string>, victim: StoredObje
     await Promise.all(batch);
   }
   s.end();
-  return { ok, failed };
+  return { ok, failed, keys };
 }
 
 /** Runs one corruption case; returns what was detected (and asserts that no wrong value was read). */
-export async function runCase(backend: CorruptionBackend, p: Pristine, victim: StoredObject, how: Damage): Promise<CaseOutcome> {
+export async function runCase(backend: CorruptionBackend, p: Pristine, victim: StoredObject, how: Damage, readStep = 1): Promise<CaseOutcome> {
+  const started = performance.now();
   const root = backend.freshRoot();
   const scratch = mkdtempSync(join(tmpdir(), 'f2kv-corrupt-hot-'));
   const out: CaseOutcome = { kind: victim.kind, victim: `${victim.tier}/${victim.key}`, damage: how, detectedByVerify: false, detectedByStore: false, harmless: false, wrong: [] };
@@ -273,21 +279,23 @@ export async function runCase(backend: CorruptionBackend, p: Pristine, victim: S
       }
     }
     if (opened) {
-      const r = await readAll(opened, p.oracles.get(opened.recoveredToken!)!, victim, out);
+      const r = await readAll(opened, p.keys, p.oracles.get(opened.recoveredToken!)!, victim, out, readStep);
       if (r.failed > 0) out.detectedByStore = true;
-      else out.harmless = r.ok === KEYS;
+      else out.harmless = r.ok === r.keys;
       await opened.close();
     } else if (report.recoverable.length > 0) {
       const token = report.recoverable[0]!;
       rmSync(hotDir, { recursive: true, force: true });
       const older = await F2Kv.open(optionsFor(root, hotDir, backend.store, token));
       expect(older.recoveredToken).toBe(token);
-      const r = await readAll(older, p.oracles.get(token)!, undefined, out);
-      expect(r.ok, `every key of ${token} reads back after recovering it instead`).toBe(KEYS);
+      const r = await readAll(older, p.keys, p.oracles.get(token)!, undefined, out, readStep);
+      expect(r.ok, `every key of ${token} reads back after recovering it instead`).toBe(r.keys);
       out.recoveredOlder = token;
       await older.close();
     }
     expect(out.wrong, `${out.victim} ${how}`).toEqual([]);
+    const how2 = out.detectedByStore ? (out.recoveredOlder ? `open/read failed naming it; ${out.recoveredOlder} opened instead` : 'a read failed naming it') : 'no read affected';
+    console.log(`[corruption ${backend.label}] ${how} ${out.victim}: verifyStore flagged it; ${how2} (${Math.round(performance.now() - started)} ms)`);
     return out;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
