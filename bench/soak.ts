@@ -9,7 +9,7 @@
  *   npm run soak -- --url s3://bucket/prefix       # a real bucket (credentials from the AWS chain)
  *
  * Flags: --duration (90s, 10m, 2h), --report-every (s, 10), --checkpoint-every (s, 15),
- * --keys (20000), --value-bytes (100), --hot-memory (1MiB), --seed, --url, --endpoint, --minio,
+ * --keys (20000), --value-bytes (100), --hot-memory (1MiB), --cold-budget (4MiB), --seed, --url, --endpoint, --minio,
  * --json (file for the result).
  */
 import { writeFileSync } from 'node:fs';
@@ -32,6 +32,7 @@ async function main(): Promise<number> {
   const keys = flags.count('keys', 20_000);
   const valueBytes = flags.count('value-bytes', 100);
   const hotMemory = parseBytes(flags.string('hot-memory', '1MiB')) ?? 1024 * 1024;
+  const coldLogBudget = parseBytes(flags.string('cold-budget', '4MiB')) ?? 4 * 1024 * 1024;
   const seed = flags.count('seed', (Date.now() ^ (Math.random() * 2 ** 31)) >>> 0);
   let url = flags.optionalString('url');
   const endpoint = flags.optionalString('endpoint');
@@ -56,7 +57,7 @@ async function main(): Promise<number> {
   console.log(`[soak] seed=${seed} duration=${durationSec}s keys=${keys} valueBytes=${valueBytes} hotMemory=${hotMemory} url=${url ?? '(temp directory)'}`);
   try {
     const r = await runSoak({
-      ...(url !== undefined ? { url } : {}), store, durationSec, reportEverySec, checkpointEverySec, keys, valueBytes, hotMemory, seed,
+      ...(url !== undefined ? { url } : {}), store, durationSec, reportEverySec, checkpointEverySec, keys, valueBytes, hotMemory, coldLogBudget, seed,
       warmupFraction: 0.3, print: (line) => console.log(line),
     });
     const summary = { ...r, samples: undefined };

@@ -31,6 +31,8 @@ export interface SoakOptions {
   valueBytes: number;
   /** Hot log memory, bytes (the hot budget is 4× this). */
   hotMemory: number;
+  /** Cold log budget, bytes: cold → cold compaction and object deletion start near it. */
+  coldLogBudget: number;
   seed: number;
   /** Share of the run before the bounds apply. */
   warmupFraction: number;
@@ -72,7 +74,7 @@ export interface SoakResult {
   errors: string[];
 }
 
-function f2Options(url: string, hotDir: string, store: OpenObjectStoreOptions, hotMemory: number, recover: boolean): F2KvOptions {
+function f2Options(url: string, hotDir: string, store: OpenObjectStoreOptions, hotMemory: number, coldLogBudget: number, recover: boolean): F2KvOptions {
   const local = url.startsWith('file:');
   const s = local ? { ...store, createIfMissing: true } : store;
   return {
@@ -88,7 +90,7 @@ function f2Options(url: string, hotDir: string, store: OpenObjectStoreOptions, h
     },
     compaction: {
       hotToCold: { maxLogSize: 4 * hotMemory },
-      coldToCold: { maxLogSize: '4MiB', triggerFraction: 0.8, compactFraction: 0.3 },
+      coldToCold: { maxLogSize: coldLogBudget, triggerFraction: 0.8, compactFraction: 0.3 },
     },
     checkpoint: { url: `${url}/checkpoints`, store: s, keep: 2, onClose: true },
     recover,
@@ -111,7 +113,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const hotDir = join(scratch, 'hot');
-  const kv = await F2Kv.open(f2Options(url, hotDir, store, o.hotMemory, false));
+  const kv = await F2Kv.open(f2Options(url, hotDir, store, o.hotMemory, o.coldLogBudget, false));
   const listStores = await Promise.all([openObjectStore(`${url}/cold`, store), openObjectStore(`${url}/checkpoints`, store)]);
   const countObjects = async (): Promise<number> => (await Promise.all(listStores.map((s) => s.list('')))).reduce((n, l) => n + l.length, 0);
 
@@ -222,7 +224,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   // Final recovery on a fresh machine: no hot directory, everything from the object store.
   rmSync(hotDir, { recursive: true, force: true });
-  const again = await F2Kv.open(f2Options(url, hotDir, store, o.hotMemory, true));
+  const again = await F2Kv.open(f2Options(url, hotDir, store, o.hotMemory, o.coldLogBudget, true));
   const s = again.startSession();
   let lost = 0;
   for (let i = 0; i < o.keys; i += 64) {

@@ -1,6 +1,6 @@
 /**
  * The short soak (bench/lib/soak.ts; `npm run soak -- --duration 2h` for long runs): 75 s of a
- * mixed F2 load with migrations and checkpoints against MinIO on a 512 KiB hot log, a line every
+ * mixed F2 load with migrations and checkpoints against MinIO on a 128 KiB hot log (512 KiB budget) and a 768 KiB cold log budget (3,000 keys, about 400 KB live), a line every
  * 10 s; no wrong read, no acknowledged write lost at the final fresh-machine recovery, and after
  * warm-up the bucket's object count and RSS stay within their bounds.
  */
@@ -22,8 +22,8 @@ withBackend('s3', 'soak on MinIO', (s3) => {
     const seed = testSeed('soak');
     try {
       const r = await runSoak({
-        url, store, durationSec: DURATION_SEC, reportEverySec: 10, checkpointEverySec: 10, keys: 5000, valueBytes: 100,
-        hotMemory: 512 * 1024, seed, warmupFraction: 0.35, print: (line) => console.log(line),
+        url, store, durationSec: DURATION_SEC, reportEverySec: 10, checkpointEverySec: 10, keys: 3000, valueBytes: 100,
+        hotMemory: 128 * 1024, coldLogBudget: 768 * 1024, seed, warmupFraction: 0.35, print: (line) => console.log(line),
       });
       console.log(
         `[soak] acknowledged=${r.acknowledged} wrong reads=${r.wrongReads} lost=${r.lost} checkpoints=${r.checkpoints} ` +
