@@ -38,3 +38,4 @@ export type { MetricsSettings } from './config/metrics-settings.js';
 export { ConfigFileError } from './config/config-file-error.js';
 export { parseDuration, formatDuration } from './config/duration.js';
 export { applyLogSettings } from './config/apply-log-settings.js';
+export { verifyStore, type StoreVerification, type VerifyStoreOptions, type VerifiedObject, type VerifiedCheckpoint, type StoreObjectKind } from './f2/verify-store.js';

@@ -116,6 +116,11 @@ export class LocalFsObjectStore implements ObjectStore {
     if (key.split('/').some((s) => s.startsWith(RESERVED))) {
       throw new ObjectStoreError('INVALID_KEY', `invalid object key ${JSON.stringify(key)}: names starting with "${RESERVED}" are reserved`, { key });
     }
+    // A file name is at most 255 bytes on common file systems: refuse longer segments here with a
+    // typed error rather than fail later with ENAMETOOLONG from the file system.
+    if (key.split('/').some((s) => Buffer.byteLength(s) > 255)) {
+      throw new ObjectStoreError('INVALID_KEY', `invalid object key ${JSON.stringify(key.slice(0, 80))}…: a local-directory store limits each '/'-separated segment to 255 bytes`, { key });
+    }
     return join(this.root, ...key.split('/'));
   }
 

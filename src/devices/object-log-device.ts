@@ -570,3 +570,36 @@ export class ObjectLogDevice implements StorageDevice {
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Where a log object sits, from its name (`<start>-<end>-<seq>.b<shift>.seg`), or undefined for another name. */
+export interface LogObjectName {
+  start: number;
+  end: number;
+  seq: number;
+  blockShift: number;
+}
+
+export function parseLogObjectName(name: string): LogObjectName | undefined {
+  const m = NAME.exec(name);
+  if (!m) return undefined;
+  const o = { start: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16), seq: parseInt(m[3]!, 16), blockShift: Number(m[4]) };
+  return o.end > o.start && o.end - o.start <= 2 ** 31 && o.blockShift >= 9 && o.blockShift <= 30 ? o : undefined;
+}
+
+/**
+ * Checks a whole stored log object (for verification tools): its size against its name and every
+ * block's CRC-32C. Returns what is wrong, or undefined when the object is intact.
+ */
+export function checkLogObject(name: LogObjectName, bytes: Uint8Array): string | undefined {
+  const L = name.end - name.start;
+  const B = 2 ** name.blockShift;
+  const expected = physicalSize(L, name.blockShift);
+  if (bytes.length !== expected) return `has ${bytes.length} bytes, expected ${expected} (truncated or extended)`;
+  for (let b = 0, off = 0; b * B < L; b++, off += B + CRC_BYTES) {
+    const len = Math.min(B, L - b * B);
+    if (blockCrc(name.start + b * B, bytes, off, off + len) !== readU32LE(bytes, off + len)) {
+      return `block ${b} (addresses [${name.start + b * B}, ${name.start + b * B + len})) failed its CRC-32C check`;
+    }
+  }
+  return undefined;
+}

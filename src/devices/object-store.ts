@@ -61,6 +61,9 @@ export function validateKey(key: string): void {
   if (key.startsWith('/')) bad("keys are relative: remove the leading '/'");
   if (key.endsWith('/')) bad("keys name objects, not folders: remove the trailing '/'");
   if (/[\u0000-\u001f\u007f\\]/.test(key)) bad('control characters and backslashes are not allowed');
+  // A lone surrogate has no UTF-8 form: stores would write U+FFFD instead, so two different keys
+  // could name one object (and the listing would not return the key that was written).
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(key)) bad('keys must be well-formed Unicode (a lone surrogate has no UTF-8 form)');
   for (const segment of key.split('/')) {
     if (segment === '' || segment === '.' || segment === '..') bad("empty, '.' and '..' segments are not allowed");
   }

@@ -14,11 +14,12 @@
  *   and the F2 manifest naming both tokens is published last.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { F2Error, FencedError } from '../core/errors.js';
+import { CorruptionError, F2Error, FencedError } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
 import { ColdKv, type ColdCompactionResult, type ColdKvStats } from '../cold/cold-kv.js';
 import { openObjectStore } from '../devices/open-object-store.js';
 import type { ObjectStoreStats } from '../devices/object-store-stats.js';
+import type { ObjectStore } from '../devices/object-store.js';
 import { FasterKv } from '../hot/faster-kv.js';
 import type { CompactionResult } from '../kv/compaction.js';
 import type { KvEngineStats } from '../kv/kv-engine.js';
@@ -26,6 +27,33 @@ import { F2Manifests } from './f2-checkpoint.js';
 import { joinUrl, resolveF2Options, type F2KvOptions, type ResolvedF2Options } from './f2-options.js';
 import { F2Session, type TierReadStats } from './f2-session.js';
 import { HotToColdMigrator, type MigrationStats } from './hot-to-cold.js';
+import { f2TokensNotNeeding } from './verify-store.js';
+
+/**
+ * A tier's CorruptionError at open names that tier's tokens; the user opens F2 checkpoints. This
+ * restates it with the F2 checkpoints that do not need the damaged object (from the manifests).
+ */
+async function damagedTier(err: unknown, tier: 'hot' | 'cold', token: string, f2Store: ObjectStore, resolved: ResolvedF2Options): Promise<unknown> {
+  if (!(err instanceof CorruptionError) || err.object === undefined) return err;
+  const object = err.object;
+  const inner = err.cause instanceof CorruptionError ? err.cause.message : err.message;
+  const [url, options] = tier === 'hot' ? [joinUrl(resolved.checkpoint.url, 'hot'), resolved.checkpoint.store] : [resolved.coldInput.url, resolved.coldInput.store];
+  let instead: string;
+  try {
+    const tierStore = await openObjectStore(url, { ...options, createIfMissing: false });
+    try {
+      const tokens = await f2TokensNotNeeding(f2Store, tierStore, tier, object, token);
+      instead = tokens.length > 0
+        ? `F2 checkpoints that do not need it: ${tokens.join(', ')} (open with recover: "${tokens[0]}")`
+        : 'no other F2 checkpoint can do without it: restore the store from a backup, or open with recover: false for a new, empty store';
+    } finally {
+      await tierStore.close().catch(() => undefined);
+    }
+  } catch {
+    instead = 'the other checkpoints could not be listed';
+  }
+  return new CorruptionError(`F2 checkpoint ${token} is damaged: its ${tier} tier's ${inner}; ${instead}`, object, { cause: err });
+}
 
 const log = componentLogger('f2kv');
 
@@ -99,8 +127,16 @@ export class F2Kv {
     try {
       const manifests = await F2Manifests.claim(store, resolved.recover, resolved.checkpoint.keep);
       const chosen = manifests.chosen;
-      hot = await FasterKv.open({ ...resolved.hotInput, recover: chosen?.hot ?? false });
-      cold = await ColdKv.open({ ...resolved.coldInput, recover: chosen?.cold ?? false }, 'cold.');
+      try {
+        hot = await FasterKv.open({ ...resolved.hotInput, recover: chosen?.hot ?? false });
+      } catch (err) {
+        throw chosen ? await damagedTier(err, 'hot', chosen.token, store, resolved) : err;
+      }
+      try {
+        cold = await ColdKv.open({ ...resolved.coldInput, recover: chosen?.cold ?? false }, 'cold.');
+      } catch (err) {
+        throw chosen ? await damagedTier(err, 'cold', chosen.token, store, resolved) : err;
+      }
       log.debug({ recovered: chosen?.token, hot: chosen?.hot, cold: chosen?.cold, epoch: manifests.writerEpoch }, 'F2 store opened');
       return new F2Kv(hot, cold, manifests, resolved);
     } catch (err) {

@@ -177,6 +177,15 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
     recover: false,
   };
   const coldResolved = within([['cold.compaction.', 'compaction.coldToCold.']], () => resolveColdOptions(coldInput, 'cold.'));
+  // Migration copies hot records into cold pages: a record that fits a hot page but not a cold
+  // one would be accepted and then stop every migration pass (RecordTooLargeError) for good.
+  if (coldResolved.log.pageSize < hotResolved.log.pageSize) {
+    throw new ConfigError(
+      'cold.log.pageSize',
+      `must be at least hot.log.pageSize (${hotResolved.log.pageSize} bytes), got ${coldResolved.log.pageSize}: ` +
+        'a record as large as a hot page must fit in a cold page to migrate; raise cold.log.pageSize or lower hot.log.pageSize',
+    );
+  }
   return {
     hot: hotResolved,
     cold: coldResolved,

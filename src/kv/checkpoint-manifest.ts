@@ -231,7 +231,19 @@ export async function chooseCheckpoint<C extends TokenDescriptor>(
   let chosen: C | undefined;
   if (typeof recover === 'string') {
     const found = entries.find((e) => e.manifest?.checkpoint?.token === recover);
-    if (!found) throw new CheckpointNotFoundError(recover, describeTokens(entries));
+    if (!found) {
+      // The manifest that named it may be among the unreadable ones: that is damage, not absence.
+      const unreadable = entries.filter((e) => e.error !== undefined && !(e.error instanceof ObjectNotFoundError));
+      if (unreadable.length > 0) {
+        throw new CorruptionError(
+          `no readable ${kind} manifest in ${url} names checkpoint ${recover}, and ${unreadable.map((e) => e.key).join(', ')} cannot be read ` +
+            `(${unreadable.map((e) => (e.error instanceof Error ? e.error.message : String(e.error))).join('; ')}); ` +
+            `${describeTokens(entries)} (open with recover: "<token>")`,
+          unreadable[0]!.key,
+        );
+      }
+      throw new CheckpointNotFoundError(recover, describeTokens(entries));
+    }
     chosen = found.manifest!.checkpoint;
   } else if (recover && entries.length > 0) {
     const newest = entries[0]!;
