@@ -29,3 +29,4 @@ export { F2Kv, type F2KvStats } from './f2/f2-kv.js';
 export { F2Session, type TierReadStats } from './f2/f2-session.js';
 export type { F2KvOptions, HotTierOptions, ColdTierOptions, HotToColdOptions, F2CheckpointOptions, RequestPrices } from './f2/f2-options.js';
 export { S3_LIST_PRICES } from './f2/f2-options.js';
+export { registerMetrics, type MeteredStore, type MetricsOptions } from './metrics/register-metrics.js';
