@@ -30,3 +30,4 @@ export { F2Session, type TierReadStats } from './f2/f2-session.js';
 export type { F2KvOptions, HotTierOptions, ColdTierOptions, HotToColdOptions, F2CheckpointOptions, RequestPrices } from './f2/f2-options.js';
 export { S3_LIST_PRICES } from './f2/f2-options.js';
 export { registerMetrics, type MeteredStore, type MetricsOptions } from './metrics/register-metrics.js';
+export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics/metrics-server.js';
