@@ -570,3 +570,40 @@ export class ObjectLogDevice implements StorageDevice {
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Where one log object sits in the log, read from its name (`<start>-<end>-<seq>.b<shift>.seg`). */
+export interface LogObjectName {
+  start: number;
+  end: number;
+  seq: number;
+  blockShift: number;
+}
+
+/** Parses a log object's name (without its prefix); undefined when it is not one. */
+export function parseLogObjectName(name: string): LogObjectName | undefined {
+  const m = NAME.exec(name);
+  if (m === null) return undefined;
+  return { start: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16), seq: parseInt(m[3]!, 16), blockShift: Number(m[4]) };
+}
+
+/**
+ * Reads a whole log object and checks its size and every block's CRC-32C (read-only; for
+ * `f2kv inspect`). Resolves with the number of blocks checked; throws CorruptionError naming the
+ * object and the failing block, or ObjectNotFoundError when it is missing.
+ */
+export async function verifyLogObject(store: ObjectStore, key: string, name: LogObjectName): Promise<number> {
+  const length = name.end - name.start;
+  const B = 2 ** name.blockShift;
+  const bytes = await store.get(key);
+  if (bytes.length !== physicalSize(length, name.blockShift)) {
+    throw new CorruptionError(`object ${key} has ${bytes.length} bytes, expected ${physicalSize(length, name.blockShift)} for addresses [${name.start}, ${name.end})`, key);
+  }
+  let blocks = 0;
+  for (let at = 0, off = 0; at < length; at += B, off += B + CRC_BYTES, blocks++) {
+    const len = Math.min(B, length - at);
+    if (blockCrc(name.start + at, bytes, off, off + len) !== readU32LE(bytes, off + len)) {
+      throw new CorruptionError(`block ${blocks} (addresses [${name.start + at}, ${name.start + at + len})) of object ${key} failed its CRC-32C check`, key);
+    }
+  }
+  return blocks;
+}

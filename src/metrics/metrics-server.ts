@@ -22,7 +22,10 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(registry: Registry, options: MetricsServerOptions): Promise<MetricsServer> {
+/** What the server scrapes: a prom-client Registry, or anything that renders one. */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
+export async function startMetricsServer(registry: MetricsSource, options: MetricsServerOptions): Promise<MetricsServer> {
   const path = options.path ?? '/metrics';
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((req, res) => {
