@@ -15,6 +15,9 @@ import type { Io } from './io.js';
 import { Activity } from './progress.js';
 import { UsageError } from './usage-error.js';
 
+/** The session the CLI's operations belong to (one id, so checkpoints do not collect a session per command). */
+export const CLI_SESSION = 'f2kv-cli';
+
 export type ValueEncoding = 'utf8' | 'hex' | 'base64';
 export const VALUE_ENCODINGS: readonly ValueEncoding[] = ['utf8', 'hex', 'base64'];
 
@@ -68,7 +71,7 @@ export function encodeValue(value: Uint8Array, encoding: ValueEncoding): string 
 /** Prints the value of `key` (exit 0) or "not found" on stderr (exit 1). */
 export async function getCommand(configPath: string, key: string, encoding: ValueEncoding, io: Io): Promise<number> {
   const value = await withStore(configPath, io, async (store) => {
-    const session = store.startSession();
+    const session = store.continueSession(CLI_SESSION);
     try {
       return await session.read(key);
     } finally {
@@ -85,7 +88,7 @@ export async function getCommand(configPath: string, key: string, encoding: Valu
 
 export async function putCommand(configPath: string, key: string, value: Uint8Array, io: Io): Promise<number> {
   const durable = await withStore(configPath, io, async (store, config) => {
-    const session = store.startSession();
+    const session = store.continueSession(CLI_SESSION);
     try {
       await session.upsert(key, value);
     } finally {
@@ -99,7 +102,7 @@ export async function putCommand(configPath: string, key: string, value: Uint8Ar
 
 export async function deleteCommand(configPath: string, key: string, io: Io): Promise<number> {
   const durable = await withStore(configPath, io, async (store, config) => {
-    const session = store.startSession();
+    const session = store.continueSession(CLI_SESSION);
     try {
       await session.delete(key);
     } finally {
