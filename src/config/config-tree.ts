@@ -44,13 +44,15 @@ function readTable(path: string, raw: Record<string, unknown>, spec: TableSpec, 
       if (!isTable(value)) throw new ConfigError(at, `must be a table ([${at}]), got ${describe(value)}`);
       out[key] = readTable(at, value, sub, ctx);
     } else {
-      out[key] = readValue(at, value, spec.keys[key]!, ctx);
+      const v = readValue(at, value, spec.keys[key]!, ctx);
+      if (v !== undefined) out[key] = v;
     }
   }
   return out;
 }
 
-function readValue(at: string, value: unknown, spec: KeySpec, ctx: ConfigTreeContext): string | number | boolean {
+/** A value; undefined when it came from `${VAR:-}` and is empty (the key is then left out: its default applies). */
+function readValue(at: string, value: unknown, spec: KeySpec, ctx: ConfigTreeContext): string | number | boolean | undefined {
   let v = value;
   const fromEnv = typeof v === 'string' && hasEnvReference(v);
   if (typeof v === 'string') {
@@ -58,6 +60,7 @@ function readValue(at: string, value: unknown, spec: KeySpec, ctx: ConfigTreeCon
       ctx.warn(at, 'is a literal secret in the configuration file; prefer a ${ENV_VAR} reference (or the standard credential chain)');
     }
     v = expandEnvReferences(at, v, ctx.env);
+    if (fromEnv && v === '') return undefined;
     if (fromEnv) v = coerce(spec, v as string);
   }
   switch (spec.kind) {
@@ -81,6 +84,11 @@ function readValue(at: string, value: unknown, spec: KeySpec, ctx: ConfigTreeCon
     case 'string':
     case 'secret':
       if (typeof v !== 'string') throw new ConfigError(at, `expected a string, got ${describe(value)}`);
+      return v;
+    case 'endpoint':
+      if (typeof v !== 'string' || !/^https?:\/\/[^/\s]+/.test(v) || !URL.canParse(v)) {
+        throw new ConfigError(at, `expected an http:// or https:// URL such as "http://127.0.0.1:9000", got ${describe(value)}`);
+      }
       return v;
     case 'url':
       if (typeof v !== 'string') throw new ConfigError(at, `expected a URL string, got ${describe(value)}`);

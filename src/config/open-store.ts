@@ -3,14 +3,21 @@
  * otherwise. The [log] settings are applied to f2kv's logger first. With
  * `[object_store.file] create_if_missing = true`, the parent directory of a file:// hot log is
  * created too (the store creates the log directory itself, and file:// object stores).
+ *
+ * A ConfigError raised while opening (a directory that does not exist, an object store that
+ * refuses an option) is renamed to the file and TOML key it came from.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../core/errors.js';
+import { parseObjectStoreUrl } from '../devices/object-store-url.js';
 import { F2Kv } from '../f2/f2-kv.js';
 import { FasterKv } from '../hot/faster-kv.js';
 import { applyLogSettings } from './apply-log-settings.js';
+import { ConfigFileError } from './config-file-error.js';
 import type { StoreConfig } from './store-config.js';
+import { renameOptionError } from './toml-mapping.js';
 
 export interface OpenStoreOptions {
   /** Apply the [log] settings to f2kv's logger (default true). */
@@ -20,8 +27,39 @@ export interface OpenStoreOptions {
 export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<FasterKv | F2Kv> {
   if (options.applyLog ?? true) applyLogSettings(config.log);
   const s = config.store;
-  await createHotLogParent(config);
-  return s.kind === 'f2' ? F2Kv.open(s.options) : FasterKv.open(s.options);
+  try {
+    await createHotLogParent(config);
+    return s.kind === 'f2' ? await F2Kv.open(s.options) : await FasterKv.open(s.options);
+  } catch (err) {
+    if (!(err instanceof ConfigError) || err instanceof ConfigFileError) throw err;
+    const renamed = renameOptionError(s.kind, qualify(config, err), storeSchemes(config));
+    throw new ConfigFileError(config.file, renamed.option, renamed.message.slice(renamed.option.length + 2), { cause: err });
+  }
+}
+
+/**
+ * Qualifies an option path raised inside a tier (F2Kv opens a FasterKv whose errors say
+ * `log.device`) or an object store (`endpoint`) with where it sits in the store's options.
+ */
+function qualify(config: StoreConfig, err: ConfigError): ConfigError {
+  const root = err.option.split('.')[0]!;
+  let path = err.option;
+  if (config.store.kind === 'f2' && ['index', 'log', 'readCache'].includes(root)) path = `hot.${err.option}`;
+  else if (!['index', 'log', 'readCache', 'compaction', 'checkpoint', 'hot', 'cold', 'prices', 'recover'].includes(root)) {
+    path = `${config.store.kind === 'f2' ? 'cold' : 'checkpoint'}.store.${err.option}`;
+  }
+  if (path === err.option) return err;
+  return new ConfigError(path, err.message.slice(err.option.length + 2), { cause: err });
+}
+
+function storeSchemes(config: StoreConfig): Record<string, 's3' | 'az' | 'file' | 'memory'> {
+  const out: Record<string, 's3' | 'az' | 'file' | 'memory'> = {};
+  const s = config.store;
+  const urls: [string, string | undefined][] = s.kind === 'f2'
+    ? [['cold.store', s.resolved.cold.url], ['checkpoint.store', s.resolved.checkpoint.url]]
+    : [['checkpoint.store', s.resolved.checkpoint.url]];
+  for (const [path, url] of urls) if (url !== undefined) out[path] = parseObjectStoreUrl(url).scheme;
+  return out;
 }
 
 async function createHotLogParent(config: StoreConfig): Promise<void> {

@@ -8,9 +8,9 @@
  * What a key accepts. `size`: bytes or "64MiB"; `duration`: "250ms", "30s", "1h30m" (becomes
  * milliseconds); `url`: an object-store URL (file://./dir is relative to the file); `secret`: a
  * string that should come from `${ENV}` (a literal one is accepted with a warning);
- * `recover`: true, false or a checkpoint token.
+ * `endpoint`: an http(s) URL; `recover`: true, false or a checkpoint token.
  */
-export type ValueKind = 'size' | 'duration' | 'integer' | 'number' | 'boolean' | 'string' | 'url' | 'secret' | 'recover';
+export type ValueKind = 'size' | 'duration' | 'integer' | 'number' | 'boolean' | 'string' | 'url' | 'endpoint' | 'secret' | 'recover';
 
 export interface KeySpec {
   kind: ValueKind;
@@ -74,7 +74,7 @@ const REQUEST_POLICY_KEYS = {
 export const OBJECT_STORE_TABLES: Readonly<Record<'s3' | 'az' | 'file', TableSpec>> = {
   s3: table({
     ...REQUEST_POLICY_KEYS,
-    endpoint: k('string', 'endpoint'),
+    endpoint: k('endpoint', 'endpoint'),
     region: k('string', 'region'),
     path_style: k('boolean', 'forcePathStyle'),
     access_key_id: k('secret', 'credentials.accessKeyId'),
@@ -83,7 +83,7 @@ export const OBJECT_STORE_TABLES: Readonly<Record<'s3' | 'az' | 'file', TableSpe
   }),
   az: table({
     ...REQUEST_POLICY_KEYS,
-    endpoint: k('string', 'endpoint'),
+    endpoint: k('endpoint', 'endpoint'),
     connection_string: k('secret', 'connectionString'),
     account_name: k('string', 'accountName'),
     account_key: k('secret', 'accountKey'),

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * The root pino logger. Components take a child (`logger.child({ component: 'hybrid-log' })`).
@@ -11,11 +11,24 @@ export const REDACT_PATHS = [
   'sasToken', '*.sasToken', 'password', '*.password', 'credentials', '*.credentials', 'authorization', '*.authorization',
 ];
 
-export const logger: Logger = pino({
-  name: 'f2kv',
-  level: process.env['F2KV_LOG_LEVEL'] ?? 'warn',
-  redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-});
+/** Where the root logger writes (stdout unless setLogDestination retargets it, e.g. from a config file's [log]). */
+const output: { target: DestinationStream } = { target: pino.destination({ dest: 1, sync: true }) };
+
+export const logger: Logger = pino(
+  {
+    name: 'f2kv',
+    level: process.env['F2KV_LOG_LEVEL'] ?? 'warn',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  },
+  { write: (line: string): void => void output.target.write(line) },
+);
+
+/** Sends every later log line to `target`; returns the previous destination (the caller may close it). */
+export function setLogDestination(target: DestinationStream): DestinationStream {
+  const previous = output.target;
+  output.target = target;
+  return previous;
+}
 
 export function componentLogger(component: string): Logger {
   return logger.child({ component });
