@@ -9,6 +9,7 @@ import { ObjectNotFoundError } from '../core/errors.js';
 import type { ObjectStore } from '../devices/object-store.js';
 import { openObjectStore } from '../devices/open-object-store.js';
 import { parseLogObjectName, verifyLogObject } from '../devices/object-log-device.js';
+import { MemHashIndex } from '../hot/mem-hash-index.js';
 import type { ColdCheckpointDescriptor } from '../cold/cold-checkpoint.js';
 import type { F2CheckpointDescriptor } from '../f2/f2-checkpoint.js';
 import { ManifestStore, type CheckpointDescriptor, type ManifestEntry, type TokenDescriptor } from '../kv/checkpoint-manifest.js';
@@ -63,8 +64,18 @@ function checkpointsOf<C extends TokenDescriptor>(entries: ManifestEntry<C>[]): 
   return out;
 }
 
+/** Entries and fill of a hot index snapshot (7 entries per bucket). */
+function describeIndex(data: Uint8Array): string {
+  try {
+    const st = MemHashIndex.fromSnapshot(data, 'index').stats();
+    return `${formatCount(st.entries)} entries, ${((100 * st.entries) / (st.buckets * 7)).toFixed(1)}% full`;
+  } catch (err) {
+    return `unreadable (${message(err)})`;
+  }
+}
+
 /** A snapshot object with a CRC-32C trailer (hot index, cold table): size and checksum. */
-async function verifySnapshot(store: ObjectStore, key: string, bytes: number, findings: InspectFindings): Promise<string> {
+async function verifySnapshot(store: ObjectStore, key: string, bytes: number, findings: InspectFindings, describe?: (data: Uint8Array) => string): Promise<string> {
   try {
     const data = await store.get(key);
     findings.objectsChecked++;
@@ -78,7 +89,7 @@ async function verifySnapshot(store: ObjectStore, key: string, bytes: number, fi
       findings.problems.push(`${store.url}/${key}: failed its CRC-32C check (damaged)`);
       return 'CORRUPT';
     }
-    return 'ok';
+    return describe === undefined ? 'ok' : `ok; ${describe(data)}`;
   } catch (err) {
     findings.problems.push(`${store.url}/${key}: ${message(err)}`);
     return err instanceof ObjectNotFoundError ? 'MISSING' : 'ERROR';
@@ -133,9 +144,9 @@ export async function inspectHotCheckpoints(store: ObjectStore, io: Io, findings
   const rows = [['token', 'created', 'mode', 'log [begin, final)', 'log size', 'index', 'objects', 'status', 'sessions (serial)']];
   const verified = new Set<string>();
   for (const c of checkpoints) {
-    const indexStatus = await verifySnapshot(store, c.index.key, c.index.bytes, findings);
+    const indexStatus = await verifySnapshot(store, c.index.key, c.index.bytes, findings, describeIndex);
     let objects = 0;
-    let bad = indexStatus === 'ok' ? 0 : 1;
+    let bad = indexStatus.startsWith('ok') ? 0 : 1;
     for (const s of c.mode === 'snapshot' ? c.segments : []) {
       const from = Math.max(s.from, c.beginAddress);
       const to = Math.min(s.to, c.finalAddress);

@@ -139,6 +139,7 @@ describe('f2kv commands on a configured store', () => {
     expect(sound.code, sound.out).toBe(0);
     expect(sound.out).toMatch(/F2 checkpoints \([1-9]/);
     expect(sound.out).toContain('Hot tier checkpoints');
+    expect(sound.out).toMatch(/1,024 buckets, [\d.]+ KiB \(ok; \d+ entries, [\d.]+% full\)/);
     expect(sound.out).toContain('Cold tier');
     expect(sound.out).toContain('No problems found.');
     // An object store URL: the checkpoint root alone, and the cold tier alone.
