@@ -12,7 +12,7 @@ import type { DemoOracle } from './demo-oracle.js';
 import { KEY_BYTES, maxValueSize } from './demo-oracle.js';
 import { InFlight } from './in-flight.js';
 import type { Io } from './io.js';
-import { Progress } from './progress.js';
+import { Activity, Progress } from './progress.js';
 import { formatBytes, formatCount, table } from './format.js';
 import type { ColdCompactionResult } from '../cold/cold-kv.js';
 
@@ -337,7 +337,7 @@ export const checkpointPhase: DemoPhase = {
   name: 'checkpoint',
   async run(ctx) {
     const started = performance.now();
-    const token = await ctx.store.checkpoint();
+    const token = await Activity.run(ctx.io, 'checkpoint', () => ctx.store.checkpoint(), (t) => `token ${t} durable`);
     const ms = performance.now() - started;
     return {
       name: 'checkpoint',
@@ -361,9 +361,10 @@ export interface ColdCompactor {
 export function makeColdCompactionPhase(compactor: ColdCompactor, fraction: number): DemoPhase {
   return {
     name: 'compact cold log',
-    async run() {
+    async run(ctx) {
       const started = performance.now();
-      const r = await compactor.compactOldest(fraction);
+      const r = await Activity.run(ctx.io, 'compact cold log', () => compactor.compactOldest(fraction),
+        (c) => `${formatCount(c.recordsScanned)} records scanned, ${formatBytes(c.bytesReclaimed)} reclaimed`);
       const ms = performance.now() - started;
       return {
         name: this.name,

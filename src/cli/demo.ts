@@ -26,6 +26,7 @@ import {
 } from './demo-phases.js';
 import { formatAddress, formatBytes, formatCount, formatRate, formatSeconds, keyValues, table } from './format.js';
 import type { Io } from './io.js';
+import { Activity } from './progress.js';
 
 export interface DemoOptions {
   /** Demo directory (default ./data); see demo-dir.ts for what is replaced in it. */
@@ -55,6 +56,25 @@ export interface DemoOptions {
   phases?: DemoPhase[];
   /** Hot log device override (tests); by default a file device in <dir>/hot. */
   device?: string | StorageDevice;
+  /**
+   * Run against a store described elsewhere (`f2kv demo --config <file>`) instead of one in the
+   * demo directory: no directory is prepared and no marker written; the store flags are ignored.
+   */
+  configured?: ConfiguredDemoStore;
+  /** Called with the store each time the demo opens it (e.g. to register its metrics). */
+  onOpen?: (store: F2Kv | FasterKv) => void;
+}
+
+/** A store the demo opens through its configuration. */
+export interface ConfiguredDemoStore {
+  /** Where the store is described (the configuration file). */
+  source: string;
+  /** Two tiers or the hot tier alone. */
+  kind: 'f2' | 'faster';
+  /** Lines describing the store for the report header. */
+  describe: [string, string][];
+  /** Opens the store; `recover` false for the run, true for the reopen after it. */
+  open(recover: boolean): Promise<F2Kv | FasterKv>;
 }
 
 export const DEMO_DEFAULTS = {
@@ -133,6 +153,8 @@ function asFlagError(e: unknown): unknown {
 
 /** An open store as the runner sees it: phases use `store` and sessions; the rest is for the report. */
 interface DemoHandle {
+  /** The store itself. */
+  readonly raw: F2Kv | FasterKv;
   readonly store: DemoStore;
   readonly coldCompactor: ColdCompactor | undefined;
   session(id: string, continued: boolean): DemoSession;
@@ -145,6 +167,7 @@ interface DemoHandle {
 
 function fasterHandle(kv: FasterKv): DemoHandle {
   return {
+    raw: kv,
     store: {
       checkpoint: () => kv.checkpoint(),
       describeLogs: () => {
@@ -166,6 +189,7 @@ function fasterHandle(kv: FasterKv): DemoHandle {
 
 function f2Handle(kv: F2Kv): DemoHandle {
   return {
+    raw: kv,
     store: {
       checkpoint: () => kv.checkpoint(),
       describeLogs: () => {
@@ -200,7 +224,8 @@ function f2Handle(kv: F2Kv): DemoHandle {
 /** Runs the demo and prints its report to io.out (progress to io.err). Never throws on a mismatch. */
 export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport> {
   const began = performance.now();
-  const hotOnly = options.hotOnly ?? false;
+  const configured = options.configured;
+  const hotOnly = configured !== undefined ? configured.kind === 'faster' : (options.hotOnly ?? false);
   const records = positiveInt('--records', options.records ?? DEMO_DEFAULTS.records, 100_000_000);
   const operations = options.operations ?? DEMO_DEFAULTS.operations;
   if (!Number.isSafeInteger(operations) || operations < 0) throw new ConfigError('--ops', `must be a whole number ≥ 0, got ${operations}`);
@@ -235,21 +260,26 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
 
   // Validate the store's options before touching the directory.
   try {
-    if (hotOnly) resolveOptions({ index: { buckets }, log: { device: 'file:///', memorySize: memoryBytes, pageSize: pageBytes } });
+    if (configured !== undefined) {
+      // validated when its configuration was loaded
+    } else if (hotOnly) resolveOptions({ index: { buckets }, log: { device: 'file:///', memorySize: memoryBytes, pageSize: pageBytes } });
     else resolveF2Options(f2Options('file:///', 'memory://demo-check', 'memory://demo-check', false));
   } catch (e) {
     throw asFlagError(e);
   }
-  const dir = await prepareDemoDir(options.dir ?? DEMO_DEFAULTS.dir, options.fresh ?? false);
+  const dir = configured !== undefined ? configured.source : await prepareDemoDir(options.dir ?? DEMO_DEFAULTS.dir, options.fresh ?? false);
   let device = options.device;
-  if (device === undefined) {
+  if (device === undefined && configured !== undefined) {
+    device = configured.describe.find(([k]) => k === 'hot log')?.[1] ?? '(configured)';
+  } else if (device === undefined) {
     const hot = join(dir, 'hot');
     await mkdir(hot, { recursive: true });
     device = pathToFileURL(hot).href;
   }
   const deviceName = typeof device === 'string' ? device : device.name;
-  const coldUrl = pathToFileURL(join(dir, 'cold')).href;
-  const checkpointUrl = pathToFileURL(join(dir, 'checkpoints')).href;
+  const described = (key: string): string | undefined => configured?.describe.find(([k]) => k === key)?.[1];
+  const coldUrl = configured !== undefined ? (described('cold tier') ?? '') : pathToFileURL(join(dir, 'cold')).href;
+  const checkpointUrl = configured !== undefined ? (described('checkpoints') ?? '') : pathToFileURL(join(dir, 'checkpoints')).href;
   const settings: DemoReport['settings'] = {
     records, operations, valueSize, concurrency, verify: options.verify ?? true, mix: DEFAULT_MIX,
     memoryBytes, pageBytes, buckets, ...(hotOnly ? {} : { hotLogBudgetBytes, readCacheBytes }),
@@ -262,7 +292,9 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
   io.out(
     `f2kv demo${hotOnly ? ' (hot tier only)' : ''}: ${formatCount(records)} records (${KEY_BYTES} B keys, ~${valueSize} B values), ` +
       `${formatCount(operations)} mixed operations, seed ${seed}\n` +
-      keyValues(hotOnly
+      keyValues(configured !== undefined
+        ? [['configuration', configured.source], ...configured.describe]
+        : hotOnly
         ? [
             ['data dir', dir],
             ['hot log', `${deviceName}, ${formatBytes(memoryBytes)} of memory in ${formatBytes(pageBytes)} pages ${fits}`],
@@ -282,9 +314,16 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
 
   const open = async (recover: boolean): Promise<DemoHandle> => {
     try {
-      return hotOnly
+      if (configured !== undefined) {
+        const store = await configured.open(recover);
+        options.onOpen?.(store);
+        return store instanceof F2Kv ? f2Handle(store) : fasterHandle(store);
+      }
+      const handle = hotOnly
         ? fasterHandle(await FasterKv.open({ index: { buckets }, log: { device: device!, memorySize: memoryBytes, pageSize: pageBytes } }))
         : f2Handle(await F2Kv.open(f2Options(device!, coldUrl, checkpointUrl, recover)));
+      if (options.onOpen !== undefined) options.onOpen(handle.raw);
+      return handle;
     } catch (e) {
       throw asFlagError(e);
     }
@@ -307,11 +346,11 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
     ctx.session.end();
     await handle.close();
   }
-  if (settings.verify && options.phases === undefined && typeof device === 'string') {
+  if (settings.verify && options.phases === undefined && (typeof device === 'string' || configured !== undefined)) {
     // Recovery: reopen the store from its newest checkpoint (close() took a final one) and read
     // a sample of the keys back against the oracle again.
     const started = performance.now();
-    const recovered = await open(true);
+    const recovered = await Activity.run(io, 'recover', () => open(true), (h) => `reopened from ${h.recoveredFrom()}`);
     const openMs = performance.now() - started;
     const again: DemoContext = { ...ctx, store: recovered.store, session: recovered.session('demo', true) };
     const continuedAt = again.session.serial;
@@ -342,6 +381,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
     mismatchCount: oracle.mismatchCount, mismatches: oracle.mismatches, stats, ...(tiers ? { tiers } : {}), ms: performance.now() - began,
   };
   io.out(formatReport(report));
+  if (configured !== undefined) return report;
   const marker = await readMarker(dir);
   await writeMarker(dir, {
     kind: DEMO_KIND,

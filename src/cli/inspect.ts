@@ -7,9 +7,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.js';
-import { openObjectStore } from '../devices/open-object-store.js';
-import type { F2CheckpointDescriptor } from '../f2/f2-checkpoint.js';
-import { ManifestStore } from '../kv/checkpoint-manifest.js';
+import { inspectF2Checkpoints, inspectHotCheckpoints, inspectUrl, newFindings, openForReading, reportFindings, type InspectFindings } from './inspect-store.js';
+import { loadConfig } from '../config/load-config.js';
+import type { StoreConfig } from '../config/store-config.js';
 import { DEMO_ENTRIES, DEMO_MARKER, readMarker } from './demo-dir.js';
 import { formatBytes, formatCount, keyValues, table } from './format.js';
 import type { Io } from './io.js';
@@ -39,46 +39,40 @@ function formatValue(v: unknown): string {
 }
 
 /**
- * Lists the F2 checkpoints from their manifests (read-only: nothing is claimed or published).
- * A directory without them (a --hot-only run) or with unreadable ones gets a message, never a throw.
+ * The demo's checkpoints, verified: the F2 checkpoints (with both tiers) of a two-tier run, the
+ * hot tier's of a --hot-only run. A directory without them gets a message, never a throw.
  */
-async function showF2Checkpoints(abs: string, io: Io): Promise<void> {
-  const dir = join(abs, 'checkpoints', 'f2');
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
-  } catch {
-    io.out('\nNo F2 checkpoints (no checkpoints/f2: a --hot-only run, or the two-tier store never opened here)\n');
+async function showCheckpoints(abs: string, io: Io, findings: InspectFindings): Promise<void> {
+  const isDir = async (path: string): Promise<boolean> => {
+    try {
+      return (await stat(path)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  const checkpoints = join(abs, 'checkpoints');
+  if (await isDir(join(checkpoints, 'f2'))) {
+    try {
+      await inspectF2Checkpoints(pathToFileURL(checkpoints).href, pathToFileURL(join(abs, 'cold')).href, io, findings);
+    } catch (e) {
+      findings.problems.push(`cannot read the checkpoints in ${checkpoints}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     return;
   }
-  try {
-    const store = await openObjectStore(pathToFileURL(dir).href, { createIfMissing: false });
+  io.out('\nNo F2 checkpoints (no checkpoints/f2: a --hot-only run, or the two-tier store never opened here)\n');
+  const hotCheckpoints = join(abs, 'hot', 'checkpoints');
+  if (await isDir(hotCheckpoints)) {
+    const store = await openForReading(pathToFileURL(hotCheckpoints).href);
     try {
-      const entries = await new ManifestStore<F2CheckpointDescriptor>(store).all();
-      const seen = new Set<string>();
-      const rows = [['token', 'created', 'hot token', 'cold token', 'sessions (serial)']];
-      let unreadable = 0;
-      for (const e of entries) {
-        if (e.error !== undefined) unreadable++;
-        const c = e.manifest?.checkpoint;
-        if (c === undefined || seen.has(c.token)) continue;
-        seen.add(c.token);
-        rows.push([c.token, c.createdAt, c.hot, c.cold, Object.entries(c.sessions).map(([id, serial]) => `${id}: ${formatCount(serial)}`).join(', ')]);
-      }
-      const newest = entries.find((e) => e.manifest !== undefined)?.manifest;
-      io.out(
-        `\nF2 checkpoints (${rows.length - 1}, newest first${unreadable > 0 ? `; ${unreadable} unreadable manifests` : ''}` +
-          `${newest !== undefined ? `; writer epoch ${newest.writerEpoch}` : ''})\n`,
-      );
-      if (rows.length > 1) io.out(table(rows));
+      await inspectHotCheckpoints(store, io, findings);
     } finally {
       await store.close();
     }
-  } catch (e) {
-    io.out(`\nF2 checkpoints: cannot read the manifests in ${dir} (${e instanceof Error ? e.message : String(e)})\n`);
   }
 }
 
-export async function inspectDir(dir: string, io: Io): Promise<void> {
+/** Shows a demo directory and verifies its checkpoints; returns the exit status (1 when something is wrong). */
+export async function inspectDir(dir: string, io: Io): Promise<number> {
   const abs = resolve(dir);
   const marker = await readMarker(abs);
   if (marker === undefined) {
@@ -111,10 +105,91 @@ export async function inspectDir(dir: string, io: Io): Promise<void> {
   } else {
     io.out('\nNo finished run recorded (the newest run was interrupted or is still running).\n');
   }
-  await showF2Checkpoints(abs, io);
+  const findings = newFindings();
+  await showCheckpoints(abs, io, findings);
   const files: FileRow[] = [];
   for (const entry of DEMO_ENTRIES) await listFiles(abs, entry, files);
   const total = files.reduce((sum, f) => sum + f.bytes, 0);
   io.out(`\nFiles (${files.length}, ${formatBytes(total)})\n`);
   if (files.length > 0) io.out(table([['file', 'bytes'], ...files.map((f) => [f.path, formatCount(f.bytes)])]));
+  return reportFindings(findings, io);
+}
+
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * `f2kv inspect <config | url | dir>`: a configuration file (the store it describes), an object
+ * store URL (checkpoints or a cold tier), a demo directory, or any other directory (read as a
+ * file:// object store). Read-only. Returns the exit status: 0 when nothing is wrong, 1 when a
+ * manifest or object is missing or corrupt.
+ */
+export async function inspectTarget(target: string, io: Io): Promise<number> {
+  if (URL_SCHEME.test(target)) {
+    const findings = newFindings();
+    await inspectUrl(target, io, findings);
+    return reportFindings(findings, io);
+  }
+  const abs = resolve(target);
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(abs)).isDirectory();
+  } catch {
+    throw new ConfigError('inspect', `${abs}: no such file or directory; give a configuration file, an object store URL or a directory`);
+  }
+  if (isDirectory) {
+    if ((await readMarker(abs)) !== undefined) return inspectDir(abs, io);
+    const findings = newFindings();
+    await inspectUrl(pathToFileURL(abs).href, io, findings);
+    return reportFindings(findings, io);
+  }
+  return inspectConfig(await loadConfig(abs), io);
+}
+
+/** Lists the files of a file:// hot log device (its directory), if it is one. */
+async function showHotLogFiles(device: unknown, io: Io): Promise<void> {
+  if (typeof device !== 'string' || !device.startsWith('file://')) {
+    io.out(`\nHot log device: ${typeof device === 'string' ? device : '(an object)'}\n`);
+    return;
+  }
+  const dir = new URL(device).pathname;
+  const files: FileRow[] = [];
+  await listFiles(dir, '', files);
+  const logFiles = files.filter((f) => !f.path.startsWith('checkpoints/'));
+  const total = logFiles.reduce((sum, f) => sum + f.bytes, 0);
+  io.out(`\nHot log device ${device}: ${logFiles.length} files, ${formatBytes(total)}\n`);
+  if (logFiles.length > 0) io.out(table([['file', 'bytes'], ...logFiles.map((f) => [f.path, formatCount(f.bytes)])]));
+}
+
+export async function inspectConfig(config: StoreConfig, io: Io): Promise<number> {
+  const findings = newFindings();
+  const s = config.store;
+  io.out(`f2kv store described by ${config.file}\n`);
+  if (s.kind === 'f2') {
+    const r = s.resolved;
+    io.out(keyValues([
+      ['kind', 'two tiers (F2Kv)'],
+      ['hot log', typeof r.hot.log.device === 'string' ? r.hot.log.device : '(device object)'],
+      ['cold tier', r.cold.url],
+      ['checkpoints', r.checkpoint.url],
+    ]));
+    await showHotLogFiles(r.hot.log.device, io);
+    await inspectF2Checkpoints(r.checkpoint.url, r.cold.url, io, findings, r.checkpoint.store, r.cold.store);
+  } else {
+    const r = s.resolved;
+    io.out(keyValues([
+      ['kind', 'one tier (FasterKv)'],
+      ['hot log', typeof r.log.device === 'string' ? r.log.device : '(device object)'],
+      ['checkpoints', r.checkpoint.url ?? '(none)'],
+    ]));
+    await showHotLogFiles(r.log.device, io);
+    if (r.checkpoint.url !== undefined) {
+      const store = await openForReading(r.checkpoint.url, r.checkpoint.store);
+      try {
+        await inspectHotCheckpoints(store, io, findings);
+      } finally {
+        await store.close();
+      }
+    }
+  }
+  return reportFindings(findings, io);
 }

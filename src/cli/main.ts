@@ -1,53 +1,31 @@
 #!/usr/bin/env node
 /**
- * The f2kv command: `f2kv demo` (default; what `npm start` runs), `f2kv inspect [dir]`,
- * `f2kv version`, `f2kv help`. Arguments are parsed with node:util parseArgs only.
+ * The f2kv command (commander): `f2kv demo` (default; what `npm start` runs), `inspect`, `get`,
+ * `put`, `delete`, `checkpoint`, `compact`, `config check`, `version`, `help`. Every command has
+ * `--help`. Bad usage or a bad configuration file is one error on stderr and exit status 2, before
+ * anything is opened or written.
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Registry } from 'prom-client';
 import { F2Error } from '../core/errors.js';
-import { runDemo, DEMO_DEFAULTS } from './demo.js';
-import { inspectDir } from './inspect.js';
+import { loadConfig } from '../config/load-config.js';
+import { openStore } from '../config/open-store.js';
+import { describeConfig } from '../config/describe-config.js';
+import type { StoreConfig } from '../config/store-config.js';
+import { registerMetrics } from '../metrics/register-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
+import { runDemo, DEMO_DEFAULTS, type ConfiguredDemoStore, type DemoOptions } from './demo.js';
+import { inspectTarget } from './inspect.js';
 import { VERIFY_SAMPLE } from './demo-phases.js';
-import { processIo, type Io } from './io.js';
-
-export const USAGE = `f2kv: an embeddable larger-than-memory key-value store (after Microsoft FASTER/F2)
-
-Usage:
-  f2kv [demo] [options]     two-tier store (hot log + cold tier + checkpoints in --dir, no cloud
-                            account): load more records than the hot tier holds, run a
-                            self-checking mixed workload, reopen from the final checkpoint,
-                            print throughput and both tiers' stats
-  f2kv inspect [dir]        show a demo directory: newest run, F2 checkpoints, files (alias: stats)
-  f2kv version              print the version
-  f2kv help                 print this help
-
-Demo options:
-  --records <n>       records to load                         (default ${DEMO_DEFAULTS.records})
-  --ops <n>           operations of the mixed workload         (default ${DEMO_DEFAULTS.operations})
-  --value-size <n>    average value size in bytes               (default ${DEMO_DEFAULTS.valueSize})
-  --memory <size>     hot log memory budget, e.g. 32MiB         (default ${DEMO_DEFAULTS.memory})
-  --page-size <size>  hot log page size, a power of two         (default ${DEMO_DEFAULTS.pageSize})
-  --hot-budget <size> hot log size before records migrate to the cold tier
-                                                                (default ${DEMO_DEFAULTS.hotLogBudgetFactor} × --memory)
-  --read-cache <size> hot read cache memory                     (default --memory / ${1 / DEMO_DEFAULTS.readCacheFraction})
-  --cold-page-size <size>
-                      cold log object size (two-tier)           (default ${DEMO_DEFAULTS.coldPageSize})
-  --hot-only          run the hot tier (FasterKv) alone: no cold tier, no migration
-  --concurrency <n>   async operations in flight                (default ${DEMO_DEFAULTS.concurrency})
-  --seed <n>          workload seed (printed by every run)      (default random)
-  --dir <path>        demo directory                            (default ${DEMO_DEFAULTS.dir})
-  --fresh             use --dir even if it is not a demo directory; only the demo's own
-                      entries in it (hot/, cold/, checkpoints/, f2kv-demo.json) are replaced
-  --skip-verify       do not read keys back at the end (all keys with --hot-only, a
-                      sample of ${VERIFY_SAMPLE.toLocaleString("en-US")} with two tiers) nor after reopening
-  --json              print the report as JSON on stdout
-
-Exit status: 0 ok, 1 self-check mismatch or error, 2 bad usage.
-Environment: F2KV_LOG_LEVEL (pino level, default warn).
-`;
+import { processIo, withoutOut, type Io } from './io.js';
+import { UsageError } from './usage-error.js';
+import {
+  checkpointCommand, compactCommand, decodeValue, deleteCommand, getCommand, putCommand, VALUE_ENCODINGS,
+  type CompactTarget, type ValueEncoding,
+} from './store-commands.js';
 
 /** The package version, from the package.json above this file (in src/ or dist/src/). */
 export function packageVersion(): string {
@@ -64,84 +42,260 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
-class UsageError extends Error {}
-
-function intFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d[\d_]*$/.test(value)) throw new UsageError(`--${name} expects a whole number, got "${value}"`);
+function wholeNumber(value: string): number {
+  if (!/^\d[\d_]*$/.test(value)) throw new InvalidArgumentError('expects a whole number.');
   return Number(value.replace(/_/g, ''));
+}
+
+function port(value: string): number {
+  const n = wholeNumber(value);
+  if (n > 65535) throw new InvalidArgumentError('expects a TCP port from 0 to 65535 (0: any free port).');
+  return n;
+}
+
+interface DemoFlags {
+  records?: number;
+  ops?: number;
+  valueSize?: number;
+  memory?: string;
+  pageSize?: string;
+  hotBudget?: string;
+  readCache?: string;
+  coldPageSize?: string;
+  hotOnly?: boolean;
+  concurrency?: number;
+  seed?: number;
+  dir?: string;
+  fresh?: boolean;
+  skipVerify?: boolean;
+  json?: boolean;
+  config?: string;
+  metricsPort?: number;
+}
+
+/** The demo against the store a configuration file describes. */
+function configuredStore(config: StoreConfig): ConfiguredDemoStore {
+  const s = config.store;
+  const device = (d: unknown): string => (typeof d === 'string' ? d : '(device object)');
+  const describe: [string, string][] = s.kind === 'f2'
+    ? [['hot log', device(s.resolved.hot.log.device)], ['cold tier', s.resolved.cold.url], ['checkpoints', s.resolved.checkpoint.url]]
+    : [['hot log', device(s.resolved.log.device)], ['checkpoints', s.resolved.checkpoint.url ?? '(none)']];
+  return {
+    source: config.file,
+    kind: s.kind,
+    describe,
+    open: (recover) => {
+      if (!recover) return openStore(config);
+      const again: StoreConfig = s.kind === 'f2'
+        ? { ...config, store: { ...s, options: { ...s.options, recover: true } } }
+        : { ...config, store: { ...s, options: { ...s.options, recover: true } } };
+      return openStore(again);
+    },
+  };
+}
+
+async function demoAction(flags: DemoFlags, io: Io, errorAt: (message: string) => never): Promise<number> {
+  const configured = flags.config !== undefined ? configuredStore(await loadConfig(flags.config)) : undefined;
+  if (configured !== undefined) {
+    const storeFlags = ['memory', 'pageSize', 'hotBudget', 'readCache', 'coldPageSize', 'hotOnly', 'dir', 'fresh'] as const;
+    const given = storeFlags.filter((f) => flags[f] !== undefined);
+    if (given.length > 0) errorAt(`--config describes the store; do not combine it with ${given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+  }
+  let server: MetricsServer | undefined;
+  let registry: Registry | undefined;
+  const options: DemoOptions = {
+    dir: flags.dir, records: flags.records, operations: flags.ops, valueSize: flags.valueSize, memory: flags.memory, pageSize: flags.pageSize,
+    hotLogBudget: flags.hotBudget, readCache: flags.readCache, hotOnly: flags.hotOnly, coldPageSize: flags.coldPageSize,
+    concurrency: flags.concurrency, seed: flags.seed, fresh: flags.fresh, verify: !(flags.skipVerify ?? false), configured,
+    onOpen: flags.metricsPort === undefined ? undefined : (store) => {
+      // A fresh registry for each open (the demo reopens the store to check recovery).
+      registry = new Registry();
+      registerMetrics(store, registry);
+    },
+  };
+  if (flags.metricsPort !== undefined) {
+    const empty = new Registry();
+    server = await startMetricsServer({ contentType: empty.contentType, metrics: () => (registry ?? empty).metrics() }, { port: flags.metricsPort });
+    io.err(`metrics: ${server.url}\n`);
+  }
+  try {
+    const report = await runDemo(options, flags.json ? withoutOut(io) : io);
+    if (flags.json) io.out(JSON.stringify(report, null, 2) + '\n');
+    return report.ok ? 0 : 1;
+  } finally {
+    await server?.close();
+  }
+}
+
+/** Builds the command tree; `status` receives each action's exit status. */
+function buildProgram(io: Io, status: { code: number }): Command {
+  const program = new Command('f2kv');
+  program
+    .description('f2kv: an embeddable larger-than-memory key-value store (after Microsoft FASTER/F2)')
+    .version(`f2kv ${packageVersion()} (node ${process.versions.node})`, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'print help for the command')
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => write(`f2kv: ${s.replace(/^error: /, '')}`),
+    })
+    .exitOverride()
+    .showHelpAfterError('Run `f2kv help` (or `f2kv <command> --help`) for usage.')
+    .addHelpText('after', `
+Exit status: 0 ok; 1 error, self-check mismatch, key not found, or problems found by inspect;
+2 bad usage or bad configuration (nothing opened or written).
+Environment: F2KV_LOG_LEVEL (pino level, default warn).`);
+
+  const demo = program
+    .command('demo')
+    .description('run the two-tier demo (what `npm start` runs): load more records than the hot tier holds, run a self-checking ' +
+      'mixed workload, compact, checkpoint, reopen from the checkpoint, and print throughput and both tiers\' stats')
+    .option('--config <file>', 'run against the store this TOML file describes instead of one in --dir')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics while it runs (0: any free port)', port)
+    .option('--records <n>', `records to load (default ${DEMO_DEFAULTS.records})`, wholeNumber)
+    .option('--ops <n>', `operations of the mixed workload (default ${DEMO_DEFAULTS.operations})`, wholeNumber)
+    .option('--value-size <n>', `average value size in bytes (default ${DEMO_DEFAULTS.valueSize})`, wholeNumber)
+    .option('--memory <size>', `hot log memory budget, e.g. 32MiB (default ${DEMO_DEFAULTS.memory})`)
+    .option('--page-size <size>', `hot log page size, a power of two (default ${DEMO_DEFAULTS.pageSize})`)
+    .option('--hot-budget <size>', `hot log size before records migrate to the cold tier (default ${DEMO_DEFAULTS.hotLogBudgetFactor} × --memory)`)
+    .option('--read-cache <size>', `hot read cache memory (default --memory / ${1 / DEMO_DEFAULTS.readCacheFraction})`)
+    .option('--cold-page-size <size>', `cold log object size (default ${DEMO_DEFAULTS.coldPageSize})`)
+    .option('--hot-only', 'run the hot tier (FasterKv) alone: no cold tier, no migration')
+    .option('--concurrency <n>', `async operations in flight (default ${DEMO_DEFAULTS.concurrency})`, wholeNumber)
+    .option('--seed <n>', 'workload seed (printed by every run; default random)', wholeNumber)
+    .option('--dir <path>', `demo directory (default ${DEMO_DEFAULTS.dir})`)
+    .option('--fresh', 'use --dir even if it is not a demo directory; only the demo\'s own entries in it (hot/, cold/, checkpoints/, f2kv-demo.json) are replaced')
+    .option('--skip-verify', `do not read keys back at the end (all keys with --hot-only, a sample of ${VERIFY_SAMPLE.toLocaleString('en-US')} with two tiers) nor after reopening`)
+    .option('--json', 'print the report as JSON on stdout')
+    .action(async (flags: DemoFlags) => {
+      status.code = await demoAction(flags, io, (m) => demo.error(`f2kv demo: ${m}`, { exitCode: 2, code: 'f2kv.usage' }));
+    });
+
+  program
+    .command('inspect')
+    .alias('stats')
+    .argument('[target]', 'a TOML configuration file, an object store URL (file://, s3://, az://) or a directory', DEMO_DEFAULTS.dir)
+    .description('show a store without modifying it: checkpoints (tokens, times, sizes, sessions), tiers (log addresses, sizes, objects, index), ' +
+      'and what is wrong: every manifest and every object a checkpoint references is read and its CRC-32C checked')
+    .action(async (target: string) => {
+      status.code = await inspectTarget(target, io);
+    });
+
+  const encodingOption = (): Option => new Option('--encoding <encoding>', 'how the value is written').choices(VALUE_ENCODINGS).default('utf8');
+
+  program
+    .command('get')
+    .argument('<config>', 'TOML configuration file of the store')
+    .argument('<key>', 'the key (UTF-8)')
+    .addOption(encodingOption())
+    .description('print the value of a key (exit 1 if it is absent); opens the store as its writer, so stop a service using it first')
+    .action(async (config: string, key: string, opts: { encoding: ValueEncoding }) => {
+      status.code = await getCommand(config, key, opts.encoding, io);
+    });
+
+  program
+    .command('put')
+    .argument('<config>', 'TOML configuration file of the store')
+    .argument('<key>', 'the key (UTF-8)')
+    .argument('[value]', 'the value (default: read from stdin)')
+    .addOption(encodingOption())
+    .description('write a key, then checkpoint so that it is durable')
+    .action(async (config: string, key: string, value: string | undefined, opts: { encoding: ValueEncoding }) => {
+      await loadConfig(config); // a bad file is reported before stdin is read
+      const text = value ?? (await readStdin());
+      status.code = await putCommand(config, key, decodeValue(text, opts.encoding), io);
+    });
+
+  program
+    .command('delete')
+    .argument('<config>', 'TOML configuration file of the store')
+    .argument('<key>', 'the key (UTF-8)')
+    .description('delete a key, then checkpoint so that the delete is durable')
+    .action(async (config: string, key: string) => {
+      status.code = await deleteCommand(config, key, io);
+    });
+
+  program
+    .command('checkpoint')
+    .argument('<config>', 'TOML configuration file of the store')
+    .description('open the store, take a checkpoint of every tier, print its token')
+    .action(async (config: string) => {
+      status.code = await checkpointCommand(config, io);
+    });
+
+  program
+    .command('compact')
+    .argument('<config>', 'TOML configuration file of the store')
+    .addOption(new Option('--hot', 'only the hot log (two tiers: migrate its oldest records to the cold tier)').conflicts('cold'))
+    .addOption(new Option('--cold', 'only the cold log (two tiers only)'))
+    .description('compact the store\'s logs (both tiers by default), then checkpoint')
+    .action(async (config: string, opts: { hot?: boolean; cold?: boolean }) => {
+      const target: CompactTarget = opts.hot ? 'hot' : opts.cold ? 'cold' : 'both';
+      status.code = await compactCommand(config, target, io);
+    });
+
+  const configCommand = program.command('config').description('work with configuration files');
+  configCommand
+    .command('check')
+    .argument('<file>', 'TOML configuration file')
+    .option('--json', 'print JSON instead of TOML')
+    .description('validate a configuration file and print the configuration it resolves to (defaults included, secrets redacted); opens nothing')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const config = await loadConfig(file);
+      for (const w of config.warnings) io.err(`warning: ${w}\n`);
+      io.out(`# ${config.file}: valid (${config.store.kind === 'f2' ? 'two tiers: F2Kv' : 'one tier: FasterKv'})\n`);
+      io.out(describeConfig(config, { format: opts.json ? 'json' : 'toml' }));
+      status.code = 0;
+    });
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      io.out(`f2kv ${packageVersion()} (node ${process.versions.node})\n`);
+      status.code = 0;
+    });
+
+  return program;
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('put needs a value: give it as an argument or pipe it on stdin');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const COMMANDS = new Set(['demo', 'inspect', 'stats', 'get', 'put', 'delete', 'checkpoint', 'compact', 'config', 'version', 'help']);
+
+/** The help text of the command tree (what `f2kv help` prints). */
+export function usage(): string {
+  const text: string[] = [];
+  const io: Io = { out: (t) => void text.push(t), err: () => undefined, errIsTTY: false };
+  buildProgram(io, { code: 0 }).outputHelp();
+  return text.join('');
 }
 
 /** Runs the command for argv (without node and the script) and returns the exit status. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const status = { code: 0 };
+  const program = buildProgram(io, status);
+  // `f2kv` alone and `f2kv --records 10` run the demo; `f2kv --help` / `--version` stay global.
+  const first = argv[0];
+  const args = first === undefined || (first.startsWith('-') && !['-h', '--help', '-v', '--version'].includes(first)) ? ['demo', ...argv] : [...argv];
+  if (args[0] !== undefined && !args[0].startsWith('-') && !COMMANDS.has(args[0])) {
+    io.err(`f2kv: unknown command "${args[0]}"\nRun \`f2kv help\` for usage.\n`);
+    return 2;
+  }
   try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        records: { type: 'string' },
-        ops: { type: 'string' },
-        'value-size': { type: 'string' },
-        memory: { type: 'string' },
-        'page-size': { type: 'string' },
-        'hot-budget': { type: 'string' },
-        'read-cache': { type: 'string' },
-        'hot-only': { type: 'boolean' },
-        'cold-page-size': { type: 'string' },
-        concurrency: { type: 'string' },
-        seed: { type: 'string' },
-        dir: { type: 'string' },
-        fresh: { type: 'boolean' },
-        'skip-verify': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
-    const command = values.help ? 'help' : values.version ? 'version' : (positionals[0] ?? 'demo');
-    const rest = positionals.slice(1);
-    switch (command) {
-      case 'help':
-        io.out(USAGE);
-        return 0;
-      case 'version':
-        io.out(`f2kv ${packageVersion()} (node ${process.versions.node})\n`);
-        return 0;
-      case 'inspect':
-      case 'stats':
-        if (rest.length > 1) throw new UsageError(`${command} takes one directory, got ${rest.join(' ')}`);
-        await inspectDir(rest[0] ?? values.dir ?? DEMO_DEFAULTS.dir, io);
-        return 0;
-      case 'demo': {
-        if (rest.length > 0) throw new UsageError(`demo takes no arguments, got ${rest.join(' ')}`);
-        const report = await runDemo(
-          {
-            dir: values.dir,
-            records: intFlag('records', values.records),
-            operations: intFlag('ops', values.ops),
-            valueSize: intFlag('value-size', values['value-size']),
-            memory: values.memory,
-            pageSize: values['page-size'],
-            hotLogBudget: values['hot-budget'],
-            readCache: values['read-cache'],
-            hotOnly: values['hot-only'],
-            coldPageSize: values['cold-page-size'],
-            concurrency: intFlag('concurrency', values.concurrency),
-            seed: intFlag('seed', values.seed),
-            fresh: values.fresh,
-            verify: !values['skip-verify'],
-          },
-          values.json ? { ...io, out: () => undefined } : io,
-        );
-        if (values.json) io.out(JSON.stringify(report, null, 2) + '\n');
-        return report.ok ? 0 : 1;
-      }
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
+    await program.parseAsync(args, { from: 'user' });
+    return status.code;
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
+    if (e instanceof CommanderError) {
+      // Help and version are "errors" that exit 0; everything else is bad usage.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
       io.err(`f2kv: ${e.message}\nRun \`f2kv help\` for usage.\n`);
       return 2;
     }

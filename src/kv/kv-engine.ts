@@ -70,6 +70,7 @@ export interface KvEngineStats {
   index: KvIndexStats & { load?: number; growths?: number; lastGrowthMs?: number };
   readCache: ReadCacheStats | undefined;
   compaction: { passes: number; recordsCopied: number; bytesReclaimed: number };
+  checkpoints: { taken: number; failed: number; lastMs: number; totalMs: number };
   log: HybridLogStats;
   device: ReturnType<StorageDevice['stats']> & { name: string };
   sessions: number;
@@ -89,6 +90,8 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
    */
   truncationLimit: () => number = () => Number.MAX_SAFE_INTEGER;
   readonly compactionStats = { passes: 0, recordsCopied: 0, bytesReclaimed: 0 };
+  /** Checkpoints taken (durable) and failed, and their durations in milliseconds. */
+  readonly checkpointStats = { taken: 0, failed: 0, lastMs: 0, totalMs: 0 };
   private autoCompactor: AutoCompactor | undefined;
   private checkpoints: CheckpointManager | undefined;
   /** The checkpoint this store was recovered from, if any. */
@@ -202,7 +205,17 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     this.throwIfClosed();
     const manager = this.checkpoints;
     if (!manager) throw new ConfigError('checkpoint.url', 'this store has no checkpoint store; set checkpoint.url (e.g. "file:///var/lib/f2kv/checkpoints")');
-    return manager.checkpoint(this);
+    const startedMs = performance.now();
+    try {
+      const token = await manager.checkpoint(this);
+      this.checkpointStats.taken++;
+      this.checkpointStats.lastMs = performance.now() - startedMs;
+      this.checkpointStats.totalMs += this.checkpointStats.lastMs;
+      return token;
+    } catch (err) {
+      this.checkpointStats.failed++;
+      throw err;
+    }
   }
 
   /** Requests and bytes of the checkpoint store, if this store has one. */
@@ -898,6 +911,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       index: { ...index.stats(), ...extra },
       readCache: this.readCache?.stats(),
       compaction: { ...this.compactionStats },
+      checkpoints: { ...this.checkpointStats },
       log: this.hlog.stats(),
       device: { name: this.hlog.device.name, ...this.hlog.device.stats() },
       sessions: this.sessions.size,

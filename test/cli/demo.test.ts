@@ -13,7 +13,7 @@ import { runDemo } from '../../src/cli/demo.js';
 import { DEMO_MARKER } from '../../src/cli/demo-dir.js';
 import { loadPhase, verifyPhase, type DemoPhase } from '../../src/cli/demo-phases.js';
 import { captureIo } from '../../src/cli/io.js';
-import { main, USAGE } from '../../src/cli/main.js';
+import { main, usage } from '../../src/cli/main.js';
 
 let root: string;
 beforeEach(async () => {
@@ -166,12 +166,23 @@ describe('f2kv command', () => {
   it('help prints usage', async () => {
     const io = captureIo();
     expect(await main(['help'], io)).toBe(0);
-    expect(io.stdout()).toBe(USAGE);
+    expect(io.stdout()).toBe(usage());
     expect(io.stdout()).toContain('Usage:');
-    expect(io.stdout()).toContain('--records');
+    for (const command of ['demo', 'inspect', 'get', 'put', 'delete', 'checkpoint', 'compact', 'config', 'version']) expect(io.stdout()).toContain(command);
     const dash = captureIo();
     expect(await main(['--help'], dash)).toBe(0);
-    expect(dash.stdout()).toBe(USAGE);
+    expect(dash.stdout()).toBe(usage());
+    // every command has --help, with its own options
+    const demoHelp = captureIo();
+    expect(await main(['demo', '--help'], demoHelp)).toBe(0);
+    expect(demoHelp.stdout()).toContain('--records');
+    expect(demoHelp.stdout()).toContain('--metrics-port');
+    expect(demoHelp.stdout()).toContain('--config');
+    for (const command of [['inspect'], ['get'], ['put'], ['delete'], ['checkpoint'], ['compact'], ['config', 'check']]) {
+      const h = captureIo();
+      expect(await main([...command, '--help'], h)).toBe(0);
+      expect(h.stdout()).toContain(`Usage: f2kv ${command.join(' ')}`);
+    }
   });
 
   it('version prints the package version', async () => {
