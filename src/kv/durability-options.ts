@@ -14,6 +14,7 @@
 import { ConfigError } from '../core/errors.js';
 import { joinOptionPath, optionSection } from '../core/option-keys.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
+import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
 
 export interface DurabilityOptions {
   /** 'commit' (default): every write waits for a commit; 'checkpoint': only `{ durable: true }` writes do. */
@@ -25,6 +26,8 @@ export interface DurabilityOptions {
   log?: string;
   /** Group-commit window in milliseconds: one commit covers the writes of this window (default 2; 0 = next tick). */
   commitIntervalMs?: number;
+  /** Object-store options of the log (endpoint, credentials, …); default: the checkpoint store's when the log is beside the checkpoints. */
+  store?: OpenObjectStoreOptions;
   /** Bytes of operation-log pages in memory (default 16MiB). */
   memorySize?: number | string;
   /** Operation-log page size; an entry (key + value + ~40 bytes) must fit in one page (default 1MiB). */
@@ -38,6 +41,7 @@ export interface ResolvedDurability {
   commitIntervalMs: number;
   memorySize: number;
   pageSize: number;
+  store: OpenObjectStoreOptions;
 }
 
 /** Options of a single write. */
@@ -46,13 +50,18 @@ export interface WriteOptions {
   durable?: boolean;
 }
 
-const KEYS = ['mode', 'log', 'commitIntervalMs', 'memorySize', 'pageSize'] as const;
+const KEYS = ['mode', 'log', 'commitIntervalMs', 'store', 'memorySize', 'pageSize'] as const;
 
 /**
  * Validates the durability section at `path` ('durability'). `checkpointUrl` is the default
  * place (the log goes to `<checkpointUrl>/aof`). Undefined when the section is absent.
  */
-export function resolveDurability(path: string, value: unknown, checkpointUrl: string | undefined): ResolvedDurability | undefined {
+export function resolveDurability(
+  path: string,
+  value: unknown,
+  checkpointUrl: string | undefined,
+  checkpointStore: OpenObjectStoreOptions = {},
+): ResolvedDurability | undefined {
   if (value === undefined) return undefined;
   const d = optionSection(path, value, KEYS);
   const mode = d['mode'] ?? 'commit';
@@ -60,6 +69,7 @@ export function resolveDurability(path: string, value: unknown, checkpointUrl: s
     throw new ConfigError(joinOptionPath(path, 'mode'), `must be "commit" or "checkpoint", got ${JSON.stringify(mode)}`);
   }
   let log = d['log'];
+  const beside = log === undefined;
   if (log !== undefined && (typeof log !== 'string' || !/^(file|s3|az|memory):\/\//.test(log))) {
     throw new ConfigError(joinOptionPath(path, 'log'), `must be a URL such as "file:///var/lib/f2kv/aof" or "s3://bucket/aof", got ${JSON.stringify(log)}`);
   }
@@ -81,5 +91,6 @@ export function resolveDurability(path: string, value: unknown, checkpointUrl: s
   if (memorySize < 4 * pageSize) {
     throw new ConfigError(joinOptionPath(path, 'memorySize'), `must hold at least 4 pages (${4 * pageSize} bytes with pageSize ${pageSize}), got ${memorySize}`);
   }
-  return { mode, log: log as string, commitIntervalMs: interval, memorySize, pageSize };
+  const store = d['store'] !== undefined ? checkObjectStoreOptions(joinOptionPath(path, 'store'), d['store']) : beside ? checkpointStore : {};
+  return { mode, log: log as string, commitIntervalMs: interval, memorySize, pageSize, store };
 }

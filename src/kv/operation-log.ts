@@ -27,6 +27,7 @@
 import { assert, ClosedError, CorruptionError, F2Error } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
 import { FasterLog } from '../log/faster-log.js';
+import type { StorageDevice } from '../devices/storage-device.js';
 import type { ResolvedDurability } from './durability-options.js';
 
 export const ENTRY_UPSERT = 1;
@@ -92,6 +93,7 @@ export class OperationLog {
 
   private constructor(
     private readonly flog: FasterLog,
+    private readonly device: StorageDevice,
     durability: ResolvedDurability,
   ) {
     this.mode = durability.mode;
@@ -100,8 +102,16 @@ export class OperationLog {
   }
 
   static async open(durability: ResolvedDurability): Promise<OperationLog> {
-    const flog = await FasterLog.open({ device: durability.log, memorySize: durability.memorySize, pageSize: durability.pageSize });
-    return new OperationLog(flog, durability);
+    const { openStorageDevice } = await import('../devices/open-storage-device.js');
+    const createIfMissing = durability.store.createIfMissing ?? durability.log.startsWith('file:');
+    const device = await openStorageDevice(durability.log, { ...durability.store, createIfMissing });
+    try {
+      const flog = await FasterLog.open({ device, memorySize: durability.memorySize, pageSize: durability.pageSize });
+      return new OperationLog(flog, device, durability);
+    } catch (err) {
+      await device.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   get beginAddress(): number {
@@ -287,7 +297,11 @@ export class OperationLog {
       this.closed = true;
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.timer = undefined;
-      await this.flog.close();
+      try {
+        await this.flog.close();
+      } finally {
+        await this.device.close();
+      }
     }
   }
 
@@ -301,6 +315,7 @@ export class OperationLog {
     this.waiters = [];
     for (const x of w) x.reject(new ClosedError('operation log'));
     await this.flog.abandon();
+    await this.device.close().catch(() => undefined);
   }
 }
 
