@@ -191,7 +191,7 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
     checkpoint: { url: ck.url, keep, onClose, store: ckStore },
     recover,
     prices,
-    durability: resolveDurability('durability', options.durability, ck.url, ckStore),
+    durability: resolveDurability('durability', options.durability, ck.url, ckStore, hotResolved.log.pageSize),
     hotInput,
     coldInput,
   };

@@ -358,9 +358,10 @@ export class CheckpointManager {
     const discard = [...kv.discard.filter((d) => d.to > begin), { from: start, to: final, odd: kv.parityFlag !== 0 }].filter(
       (d) => d.to > d.from,
     );
-    // 4. data
+    // 4. data (with an operation log, it is committed past aofAddress: recovery replays from there)
     await hlog.flushUntil(final);
     if (hlog.device.persistent) await hlog.device.sync();
+    await kv.operationLog?.commitNow();
     let segments = this.segments.filter((s) => s.to > begin);
     const chunksBefore = this.chunks.length;
     try {

@@ -30,7 +30,7 @@ export interface DurabilityOptions {
   store?: OpenObjectStoreOptions;
   /** Bytes of operation-log pages in memory (default 16MiB). */
   memorySize?: number | string;
-  /** Operation-log page size; an entry (key + value + ~40 bytes) must fit in one page (default 1MiB). */
+  /** Operation-log page size; an entry (key + value + session id + 32 bytes) must fit in one page (default: twice the log page, at least 1MiB). */
   pageSize?: number | string;
 }
 
@@ -61,6 +61,7 @@ export function resolveDurability(
   value: unknown,
   checkpointUrl: string | undefined,
   checkpointStore: OpenObjectStoreOptions = {},
+  storePageSize = 0,
 ): ResolvedDurability | undefined {
   if (value === undefined) return undefined;
   const d = optionSection(path, value, KEYS);
@@ -83,7 +84,8 @@ export function resolveDurability(
   if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0 || interval > 60_000) {
     throw new ConfigError(joinOptionPath(path, 'commitIntervalMs'), `must be a number of milliseconds in [0, 60000], got ${String(interval)}`);
   }
-  const pageSize = parseSize(joinOptionPath(path, 'pageSize'), d['pageSize'] ?? '1MiB');
+  // An entry is its record plus the session id and a header: twice the store's page always holds one.
+  const pageSize = parseSize(joinOptionPath(path, 'pageSize'), d['pageSize'] ?? Math.max(1024 * 1024, 2 * storePageSize));
   if (!isPowerOfTwo(pageSize) || pageSize < 4096) {
     throw new ConfigError(joinOptionPath(path, 'pageSize'), `must be a power of two of at least 4096 bytes, got ${pageSize}`);
   }

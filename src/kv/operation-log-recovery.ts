@@ -5,6 +5,7 @@
  * Starting a new store, or going back to an older checkpoint on purpose, drops the log's entries
  * instead: they belong to a history that is being abandoned.
  */
+import { CorruptionError } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
 import type { ResolvedDurability } from './durability-options.js';
 import type { KvEngine } from './kv-engine.js';
@@ -33,7 +34,15 @@ export async function openOperationLog(
     let replayed: ReplayResult | undefined;
     if (start.replay) {
       if (start.from !== undefined && start.from < aof.beginAddress) {
+        // A return to an older checkpoint dropped the entries in between (see dropAll): what follows is the new history.
         log.warn({ from: start.from, begin: aof.beginAddress, url: aof.url }, 'the operation log begins after the recovered checkpoint; replaying what it holds');
+      }
+      if (start.from !== undefined && start.from > aof.stats().committedUntilAddress) {
+        throw new CorruptionError(
+          `the operation log at ${aof.url} ends at ${aof.stats().committedUntilAddress}, before address ${start.from} that the recovered checkpoint replays from; ` +
+            'it was damaged or replaced: restore it, or open with recover: false (losing what it held)',
+          aof.url,
+        );
       }
       const active = new Map<string, Session>();
       const session = (id: string): Session => {

@@ -235,7 +235,8 @@ export class OperationLog {
       }
       this.waiters = keep;
     } catch (err) {
-      this.fail(err);
+      // An abandoned log (a simulated crash) rejected its waiters already.
+      if (!this.abandoned) this.fail(err);
     } finally {
       this.committing = false;
     }
@@ -254,8 +255,15 @@ export class OperationLog {
 
   /** Entries in [from, committed tail), decoded. */
   async *entries(from: number): AsyncGenerator<OperationEntry> {
+    const until = this.flog.committedUntilAddress;
     const start = Math.max(from, this.flog.beginAddress);
-    for await (const e of this.flog.scan(start, this.flog.committedUntilAddress)) yield decodeEntry(e.address, e.bytes);
+    if (start >= until) return;
+    for await (const e of this.flog.scan(start, until)) yield decodeEntry(e.address, e.bytes);
+  }
+
+  /** Largest entry payload the log takes (a page minus its entry header). */
+  get maxEntryBytes(): number {
+    return this.flog.maxEntryBytes;
   }
 
   /** Drops every entry, durably (a new store, or a return to an older checkpoint). */

@@ -219,7 +219,7 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
   const recover = (options as Record<string, unknown>)['recover'] ?? true;
   if (typeof recover !== 'boolean' && typeof recover !== 'string') throw new ConfigError('recover', 'must be true, false or a checkpoint token');
 
-  const durability = resolveDurability('durability', (options as Record<string, unknown>)['durability'], ckUrl as string | undefined, storeOptions);
+  const durability = resolveDurability('durability', (options as Record<string, unknown>)['durability'], ckUrl as string | undefined, storeOptions, pageSize);
 
   return {
     checkpoint: { url: ckUrl as string | undefined, mode: ckMode, keep, onClose, store: storeOptions },

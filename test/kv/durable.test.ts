@@ -63,7 +63,7 @@ describe('durable acknowledgements (FasterKv)', () => {
     const dir = tmp();
     const a = await FasterKv.open(opts(dir, { mode: 'commit', commitIntervalMs: 1 }));
     const models = [new SessionModel('a', 300), new SessionModel('b', 300), new SessionModel('c', 50)];
-    const runs = models.map((m, i) => m.run(a.continueSession(m.id), rng, 600, [1, 8, 32][i]!, 0, true));
+    const runs = models.map((m, i) => m.run(a.continueSession(m.id), rng, [100, 400, 400][i]!, [1, 8, 32][i]!, 0, true));
     // A checkpoint in the middle: recovery replays only what follows it.
     await new Promise((r) => setTimeout(r, 20));
     await a.checkpoint();
