@@ -114,7 +114,7 @@ export interface DurableKillTotals {
 
 /**
  * `kills` rounds of: start the worker (it recovers and checks the exact prefixes), let it write
- * for a seeded random 80..700 ms, SIGKILL it. Then one last start that only checks.
+ * for a seeded random 50..500 ms, SIGKILL it. Then one last start that only checks.
  */
 export async function durableKillLoop(
   name: string,
@@ -142,7 +142,7 @@ export async function durableKillLoop(
     totals.entriesReplayed += ready.replayed;
   };
   for (let i = 0; i < kills; i++) {
-    const killAfterMs = 80 + rng.nextInt(620);
+    const killAfterMs = 50 + rng.nextInt(450);
     const cfg: DurableWorkerConfig = { ...base, scheduleSeed: rng.nextInt(2 ** 31), maxRunMs: 60_000 };
     const run = await runWorker(workerJs, loc, cfg, killAfterMs, readyTimeoutMs);
     const label = `${name} kill ${i + 1}/${kills} (+${killAfterMs} ms)`;
