@@ -10,6 +10,8 @@ export type {
   CompactionOptions,
   CheckpointOptions,
 } from './kv/options.js';
+export type { DurabilityOptions, WriteOptions } from './kv/durability-options.js';
+export type { OperationLogStats, ReplayResult } from './kv/operation-log.js';
 export type { KvIndex, KvIndexStats } from './kv/kv-index.js';
 export type { CompactionResult, CompactionMode } from './kv/compaction.js';
 export type { RecoveredCheckpoint } from './kv/checkpoint-manager.js';

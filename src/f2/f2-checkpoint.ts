@@ -20,6 +20,8 @@ export interface F2CheckpointDescriptor {
   cold: string;
   /** Per session id, the serial number up to which its operations are in the checkpoint. */
   sessions: Record<string, number>;
+  /** With an operation log: its tail at the checkpoint's version switch (recovery replays from there). */
+  aofAddress?: number;
 }
 
 export class F2Manifests {
@@ -45,10 +47,12 @@ export class F2Manifests {
   }
 
   /** Publishes the F2 manifest naming both tiers' tokens: the commit point of an F2 checkpoint. */
-  async publish(hot: string, cold: string, sessions: Record<string, number>, keep: number): Promise<string> {
+  async publish(hot: string, cold: string, sessions: Record<string, number>, keep: number, aofAddress?: number): Promise<string> {
     const seq = this.seq + 1;
     const token = `${String(seq).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
-    const descriptor: F2CheckpointDescriptor = { token, createdAt: new Date().toISOString(), hot, cold, sessions };
+    const descriptor: F2CheckpointDescriptor = {
+      token, createdAt: new Date().toISOString(), hot, cold, sessions, ...(aofAddress !== undefined ? { aofAddress } : {}),
+    };
     await this.manifests.publish({
       format: MANIFEST_FORMAT,
       kind: 'f2',
@@ -62,6 +66,13 @@ export class F2Manifests {
     this.retained = [descriptor, ...this.retained].slice(0, keep);
     await this.prune().catch(() => undefined);
     return token;
+  }
+
+  /** Lowest operation-log address a retained F2 checkpoint replays from (undefined: none records one). */
+  operationLogLimit(): number | undefined {
+    let limit: number | undefined;
+    for (const c of this.retained) if (c.aofAddress !== undefined) limit = Math.min(limit ?? c.aofAddress, c.aofAddress);
+    return limit;
   }
 
   /** Deletes manifests older than the newest that describe no retained checkpoint. */

@@ -23,6 +23,8 @@ import type { ObjectStore } from '../devices/object-store.js';
 import { FasterKv } from '../hot/faster-kv.js';
 import type { CompactionResult } from '../kv/compaction.js';
 import type { KvEngineStats } from '../kv/kv-engine.js';
+import { openOperationLog } from '../kv/operation-log-recovery.js';
+import type { OperationLog, OperationLogStats, ReplayResult } from '../kv/operation-log.js';
 import { F2Manifests } from './f2-checkpoint.js';
 import { joinUrl, resolveF2Options, type F2KvOptions, type ResolvedF2Options } from './f2-options.js';
 import { F2Session, type TierReadStats } from './f2-session.js';
@@ -138,7 +140,9 @@ export class F2Kv {
         throw chosen ? await damagedTier(err, 'cold', chosen.token, store, resolved) : err;
       }
       log.debug({ recovered: chosen?.token, hot: chosen?.hot, cold: chosen?.cold, epoch: manifests.writerEpoch }, 'F2 store opened');
-      return new F2Kv(hot, cold, manifests, resolved);
+      const f2 = new F2Kv(hot, cold, manifests, resolved);
+      if (resolved.durability !== undefined) await f2.startOperationLog(resolved);
+      return f2;
     } catch (err) {
       await hot?.close().catch(() => undefined);
       await cold?.close().catch(() => undefined);
@@ -227,6 +231,7 @@ export class F2Kv {
     // records the same serial numbers: nothing runs in between).
     this.migrator.pause();
     const sessions = this.hot.sessionSnapshot();
+    const aofAddress = this.aof?.tailAddress;
     const state = this.stateKey();
     const hotCheckpoint = this.hot.checkpoint();
     let hotToken: string;
@@ -242,7 +247,9 @@ export class F2Kv {
       this.migrator.unpause();
     }
     try {
-      const token = await this.manifests.publish(hotToken, coldToken, sessions, this.options.checkpoint.keep);
+      const token = await this.manifests.publish(hotToken, coldToken, sessions, this.options.checkpoint.keep, aofAddress);
+      const limit = this.manifests.operationLogLimit();
+      if (this.aof !== undefined && limit !== undefined) await this.aof.truncateUntil(limit);
       this.checkpointStats.taken++;
       this.checkpointStats.lastToken = token;
       this.checkpointStats.lastMs = performance.now() - started;
@@ -342,6 +349,7 @@ export class F2Kv {
     this.sessions.clear();
     await this.hot.close().catch((err: unknown) => (failure ??= err));
     await this.cold.close().catch((err: unknown) => (failure ??= err));
+    await this.aof?.close().catch((err: unknown) => (failure ??= err));
     await this.manifests.store.close().catch(() => undefined);
     if (failure !== undefined) throw failure;
   }
@@ -355,6 +363,39 @@ export class F2Kv {
     this.loopDelay.disable();
     this.hot.abandon();
     this.cold.abandon();
+    await this.aof?.abandon();
     await this.hot.directoryLock?.release();
+  }
+
+  // ------------------------------------------------------------------ durability (operation log)
+
+  private aof: OperationLog | undefined;
+  /** What the replay of the operation log at open applied (undefined without one). */
+  replayed: ReplayResult | undefined;
+
+  /** Entries, commits and addresses of the operation log (undefined without a `durability` section). */
+  operationLogStats(): OperationLogStats | undefined {
+    return this.aof?.stats();
+  }
+
+  /**
+   * Opens the F2 operation log, replays it into the hot tier past the recovered F2 checkpoint (the
+   * writes that checkpoint does not hold; migrations are not logged) and attaches it to the hot tier.
+   */
+  private async startOperationLog(resolved: ResolvedF2Options): Promise<void> {
+    const chosen = this.manifests.chosen;
+    try {
+      const { log: aof, replayed } = await openOperationLog(this.hot, resolved.durability!, {
+        replay: resolved.recover === true,
+        from: chosen?.aofAddress,
+        sessions: chosen?.sessions ?? {},
+      });
+      this.aof = aof;
+      this.replayed = replayed;
+    } catch (err) {
+      // Not close(): its final checkpoint would publish a half-replayed state.
+      await this.abandon().catch(() => undefined);
+      throw err;
+    }
   }
 }

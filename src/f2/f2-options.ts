@@ -8,6 +8,7 @@ import { ConfigError } from '../core/errors.js';
 import { checkOptionKeys, optionSection } from '../core/option-keys.js';
 import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
 import { resolveOptions, type IndexOptions, type LogOptions, type ReadCacheOptions, type ResolvedOptions } from '../kv/options.js';
+import { resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../kv/durability-options.js';
 import { resolveColdOptions, type ColdCompactionOptions, type ColdIndexOptions, type ColdLogOptions, type ResolvedColdOptions } from '../cold/cold-options.js';
 
 export interface HotTierOptions {
@@ -67,6 +68,12 @@ export interface F2KvOptions {
   /** true (default): the newest checkpoint; false: a new store; a token: that checkpoint. */
   recover?: boolean | string;
   prices?: RequestPrices;
+  /**
+   * An operation log for the two-tier store (default place `<checkpoint.url>/aof`): every write
+   * is logged as it enters the hot tier; recovery replays it into the hot tier after the F2
+   * checkpoint (see DurabilityOptions).
+   */
+  durability?: DurabilityOptions;
 }
 
 export interface ResolvedF2Options {
@@ -75,6 +82,7 @@ export interface ResolvedF2Options {
   checkpoint: { url: string; keep: number; onClose: boolean; store: OpenObjectStoreOptions };
   recover: boolean | string;
   prices: Required<RequestPrices>;
+  durability: ResolvedDurability | undefined;
   /** The options objects handed to the tiers' open(). */
   hotInput: Parameters<typeof resolveOptions>[0];
   coldInput: Parameters<typeof resolveColdOptions>[0];
@@ -83,7 +91,7 @@ export interface ResolvedF2Options {
 /** S3 Standard request prices (us-east-1), dollars per 1,000 requests. */
 export const S3_LIST_PRICES: Required<RequestPrices> = { get: 0.0004, put: 0.005, list: 0.005, head: 0.0004, delete: 0 };
 
-const TOP = ['hot', 'cold', 'compaction', 'checkpoint', 'recover', 'prices'] as const;
+const TOP = ['hot', 'cold', 'compaction', 'checkpoint', 'recover', 'prices', 'durability'] as const;
 const HOT = ['index', 'log', 'readCache'] as const;
 const COLD = ['url', 'store', 'index', 'log'] as const;
 const COMPACTION = ['hotToCold', 'coldToCold'] as const;
@@ -192,6 +200,7 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
     checkpoint: { url: ck.url, keep, onClose, store: ckStore },
     recover,
     prices,
+    durability: resolveDurability('durability', options.durability, ck.url, ckStore, hotResolved.log.pageSize),
     hotInput,
     coldInput,
   };

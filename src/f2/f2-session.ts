@@ -17,6 +17,8 @@ import type { ColdKv } from '../cold/cold-kv.js';
 import { NOT_FOUND, OK, PENDING, PENDING_IO, PENDING_ROOM, type KvEngine, type Pending, type RmwFunction } from '../kv/kv-engine.js';
 import type { KvIndex } from '../kv/kv-index.js';
 import { deviceValue, PENDING_CODE, type Session } from '../kv/session.js';
+import type { WriteOptions } from '../kv/durability-options.js';
+import { ENTRY_UPSERT } from '../kv/operation-log.js';
 import { READ_CACHE_BIT } from '../core/address.js';
 
 /** Where reads were served from. */
@@ -161,8 +163,9 @@ export class F2Session {
 
   // ------------------------------------------------------------------ writes
 
-  upsert(key: Bytes, value: Bytes): Promise<void> {
-    return this.inner.upsert(key, value);
+  /** Upserts into hot. `{ durable: true }`: resolves once the write survives a crash (see Session.upsert). */
+  upsert(key: Bytes, value: Bytes, options?: WriteOptions): Promise<void> {
+    return this.inner.upsert(key, value, options);
   }
 
   upsertSync(key: Bytes, value: Bytes): void | Pending {
@@ -170,8 +173,8 @@ export class F2Session {
   }
 
   /** Appends a hot tombstone (always: cold may hold older versions). */
-  delete(key: Bytes): Promise<void> {
-    return this.inner.delete(key);
+  delete(key: Bytes, options?: WriteOptions): Promise<void> {
+    return this.inner.delete(key, options);
   }
 
   deleteSync(key: Bytes): void | Pending {
@@ -182,16 +185,38 @@ export class F2Session {
    * Read-modify-write across tiers: fn(old) → new, old undefined when absent (or deleted). fn
    * must be a pure function of its input: it may run more than once when the operation retries.
    */
-  async rmw(key: Bytes, fn: RmwFunction): Promise<Uint8Array> {
+  async rmw(key: Bytes, fn: RmwFunction, options?: WriteOptions): Promise<Uint8Array> {
     const k = this.key(key);
     const hot = this.hot;
-    this.inner.serial++;
+    const inner = this.inner;
+    const durable = inner.checkDurable(options);
+    inner.serial++;
     hot.opStats.rmws++;
     const r = hot.rmwInMemory(k, k.length, fn);
-    if (r === OK) return hot.lastRmwValue!;
+    if (r === OK) {
+      const next = hot.lastRmwValue!;
+      if (hot.operationLog === undefined) return next;
+      const wait = inner.logWrite(hot.operationLog, ENTRY_UPSERT, inner.serial, k, next, durable);
+      if (wait !== undefined) await wait;
+      return next;
+    }
     const copy = k.slice();
     const parity = hot.opParity;
-    return hot.track(() => this.rmwPending(copy, fn, r, parity), parity);
+    const serial = inner.serial;
+    inner.writePending(serial);
+    let wait: Promise<void> | undefined;
+    // Runs in the synchronous step that applies the result: the log's order is the hot tier's.
+    const applied = (): void => {
+      if (hot.operationLog !== undefined) wait = inner.logWrite(hot.operationLog, ENTRY_UPSERT, serial, copy, hot.lastRmwValue!, durable);
+    };
+    let next: Uint8Array;
+    try {
+      next = await hot.track(() => this.rmwPending(copy, fn, r, parity, applied), parity);
+    } finally {
+      inner.writeSettled(serial);
+    }
+    if (wait !== undefined) await wait;
+    return next;
   }
 
   /** RMW in hot memory: the new value, or PENDING (nothing happened; use rmw()). */
@@ -201,10 +226,12 @@ export class F2Session {
     if (hot.rmwInMemory(k, k.length, fn) !== OK) return PENDING;
     this.inner.serial++;
     hot.opStats.rmws++;
-    return hot.lastRmwValue!;
+    const next = hot.lastRmwValue!;
+    if (hot.operationLog !== undefined) this.inner.logWrite(hot.operationLog, ENTRY_UPSERT, this.inner.serial, k, next);
+    return next;
   }
 
-  private async rmwPending(key: Uint8Array, fn: RmwFunction, first: number, parity: number): Promise<Uint8Array> {
+  private async rmwPending(key: Uint8Array, fn: RmwFunction, first: number, parity: number, applied: () => void): Promise<Uint8Array> {
     const hot = this.hot;
     let r = first;
     for (;;) {
@@ -227,14 +254,20 @@ export class F2Session {
         if (resolved) {
           hot.opParity = parity;
           const appended = hot.rmwAfterLowerTier(key, fn, old, seenEntry);
-          if (appended === OK) return hot.lastRmwValue!;
+          if (appended === OK) {
+            applied();
+            return hot.lastRmwValue!;
+          }
           if (appended === PENDING_ROOM) await hot.waitForRoom();
         }
       }
       hot.opStats.retries++;
       hot.opParity = parity;
       r = hot.rmwInMemory(key, key.length, fn);
-      if (r === OK) return hot.lastRmwValue!;
+      if (r === OK) {
+        applied();
+        return hot.lastRmwValue!;
+      }
     }
   }
 

@@ -15,6 +15,8 @@ import { openObjectStore, parseObjectStoreUrl } from '../devices/open-object-sto
 import type { StorageDevice } from '../devices/storage-device.js';
 import { CheckpointManager } from '../kv/checkpoint-manager.js';
 import { KvEngine } from '../kv/kv-engine.js';
+import { openOperationLog } from '../kv/operation-log-recovery.js';
+import type { OperationLog, OperationLogStats, ReplayResult } from '../kv/operation-log.js';
 import { fileLogDirectory, openLogDevice } from '../kv/open-log-device.js';
 import { resolveOptions, type FasterKvOptions, type ResolvedOptions } from '../kv/options.js';
 import { MemHashIndex } from './mem-hash-index.js';
@@ -51,6 +53,7 @@ export class FasterKv extends KvEngine<MemHashIndex> {
       }
       const store = await FasterKv.openLocked(resolved);
       store.lock = undo.lock;
+      if (resolved.durability !== undefined) await store.startOperationLog(resolved);
       return store;
     } catch (err) {
       await undo.run();
@@ -109,6 +112,7 @@ export class FasterKv extends KvEngine<MemHashIndex> {
               token: chosen.token,
               sessions: { ...chosen.sessions },
               finalAddress: chosen.finalAddress,
+              ...(chosen.aofAddress !== undefined ? { aofAddress: chosen.aofAddress } : {}),
               restoredBytes: manager.restoredBytes,
               keptBytes: manager.keptBytes,
             },
@@ -128,13 +132,62 @@ export class FasterKv extends KvEngine<MemHashIndex> {
     }
   }
 
-  /** Closes the store (see KvEngine.close) and then releases the directory lock. */
+  // ------------------------------------------------------------------ durability (operation log)
+
+  private aof: OperationLog | undefined;
+  /** What the replay of the operation log at open applied (undefined without one). */
+  replayed: ReplayResult | undefined;
+
+  /** Entries, commits and addresses of the operation log (undefined without a `durability` section). */
+  operationLogStats(): OperationLogStats | undefined {
+    return this.aof?.stats();
+  }
+
+  /** Opens the operation log, replays it past the recovered checkpoint and attaches it. */
+  private async startOperationLog(resolved: ResolvedOptions): Promise<void> {
+    const recovered = this.recoveredCheckpoint;
+    try {
+      const { log, replayed } = await openOperationLog(this, resolved.durability!, {
+        replay: resolved.recover === true,
+        from: recovered?.aofAddress,
+        sessions: recovered?.sessions ?? {},
+      });
+      this.aof = log;
+      this.replayed = replayed;
+    } catch (err) {
+      // Not close(): its final checkpoint would publish a half-replayed state.
+      await this.abandon().catch(() => undefined);
+      await this.hlog.device.close().catch(() => undefined);
+      await this.lock?.release();
+      throw err;
+    }
+  }
+
+  /** Takes a checkpoint (see KvEngine.checkpoint), then drops the operation log below what retained checkpoints replay from. */
+  override async checkpoint(): Promise<string> {
+    const token = await super.checkpoint();
+    const limit = this.operationLogLimit();
+    if (this.aof !== undefined && limit !== undefined) await this.aof.truncateUntil(limit);
+    return token;
+  }
+
+  /** Closes the store (see KvEngine.close), commits and closes its operation log, then releases the directory lock. */
   override async close(): Promise<void> {
     try {
       await super.close();
     } finally {
-      await this.lock?.release();
+      try {
+        await this.aof?.close();
+      } finally {
+        await this.lock?.release();
+      }
     }
+  }
+
+  /** Stops where it stands, as a crashed process (see KvEngine.abandon); the operation log commits nothing more. */
+  override async abandon(): Promise<void> {
+    super.abandon();
+    await this.aof?.abandon();
   }
 }
 

@@ -49,6 +49,8 @@ export interface RecoveredCheckpoint {
   /** Per session id: operations with serial numbers up to this one survived. */
   sessions: Record<string, number>;
   finalAddress: number;
+  /** The operation-log address the checkpoint recorded at its version switch (durability). */
+  aofAddress?: number;
 }
 
 export interface CheckpointClaim {
@@ -138,6 +140,16 @@ export class CheckpointManager {
     // reads the log after the capture, while compaction may already move begin).
     let limit = this.capturedBegin ?? Number.MAX_SAFE_INTEGER;
     for (const c of this.retained) limit = Math.min(limit, c.beginAddress);
+    return limit;
+  }
+
+  /**
+   * Lowest operation-log address that a retained checkpoint replays from (the log may be
+   * truncated below it); undefined when no retained checkpoint records one.
+   */
+  operationLogLimit(): number | undefined {
+    let limit: number | undefined;
+    for (const c of this.retained) if (c.aofAddress !== undefined) limit = Math.min(limit ?? c.aofAddress, c.aofAddress);
     return limit;
   }
 
@@ -316,6 +328,8 @@ export class CheckpointManager {
     kv.version = version + 1;
     kv.parityFlag = oldParity === 0 ? FLAG_VERSION_ODD : 0;
     const sessions = kv.sessionSnapshot();
+    // The operation log's tail at the switch: recovery replays the entries from here (durability).
+    const aofAddress = kv.operationLog?.tailAddress;
     const start = hlog.tailAddress;
     hlog.shiftReadOnly(start);
     let signalCaptured = (): void => {};
@@ -344,9 +358,10 @@ export class CheckpointManager {
     const discard = [...kv.discard.filter((d) => d.to > begin), { from: start, to: final, odd: kv.parityFlag !== 0 }].filter(
       (d) => d.to > d.from,
     );
-    // 4. data
+    // 4. data (with an operation log, it is committed past aofAddress: recovery replays from there)
     await hlog.flushUntil(final);
     if (hlog.device.persistent) await hlog.device.sync();
+    await kv.operationLog?.commitNow();
     let segments = this.segments.filter((s) => s.to > begin);
     const chunksBefore = this.chunks.length;
     try {
@@ -374,6 +389,7 @@ export class CheckpointManager {
       segments,
       chunks: this.mode === 'snapshot' ? (this.chunks = this.chunks.filter(([, to]) => to > begin)) : undefined,
       sessions,
+      ...(aofAddress !== undefined ? { aofAddress } : {}),
     };
     // 5. publish
     try {

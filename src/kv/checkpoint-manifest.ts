@@ -58,6 +58,8 @@ export interface CheckpointDescriptor {
   chunks?: [from: number, to: number, crc: number][];
   /** Per session id, the serial number up to which its operations are in the checkpoint. */
   sessions: Record<string, number>;
+  /** With an operation log: its tail at the version switch (recovery replays from there). */
+  aofAddress?: number;
 }
 
 /** What a checkpoint descriptor must have for the manifest store (the hot tier's is CheckpointDescriptor). */

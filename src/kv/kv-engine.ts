@@ -34,6 +34,7 @@ import type { ResolvedOptions } from './options.js';
 import type { CheckpointManager, RecoveredCheckpoint } from './checkpoint-manager.js';
 import { Session } from './session.js';
 import type { DiscardRange } from './checkpoint-manifest.js';
+import type { OperationLog } from './operation-log.js';
 
 /** Returned by the synchronous API when the operation must continue asynchronously. */
 export const PENDING: unique symbol = Symbol('f2kv.PENDING');
@@ -113,6 +114,12 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
    * lower tier and completes it with rmwAfterLowerTier).
    */
   lowerTier = false;
+  /**
+   * The operation log (AOF) that sessions append every write to, in the step that applies it;
+   * undefined without a `durability` section. Owned (opened, replayed, truncated, closed) by the
+   * store that attached it: FasterKv, or F2Kv for its hot tier.
+   */
+  operationLog: OperationLog | undefined;
   /** Set by a tier that takes the compacted records (F2's hot→cold migration) instead of copying them to the tail. */
   compactor: ((until: number) => Promise<CompactionResult>) | undefined;
 
@@ -216,6 +223,11 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       this.checkpointStats.failed++;
       throw err;
     }
+  }
+
+  /** Lowest operation-log address a retained checkpoint replays from (undefined: none records one). */
+  operationLogLimit(): number | undefined {
+    return this.checkpoints?.operationLogLimit();
   }
 
   /** Requests and bytes of the checkpoint store, if this store has one. */

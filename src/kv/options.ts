@@ -7,6 +7,7 @@ import { isPowerOfTwo, parseSize } from '../core/size.js';
 import type { StorageDevice } from '../devices/storage-device.js';
 import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
 import { optionSection } from '../core/option-keys.js';
+import { resolveDurability, type DurabilityOptions, type ResolvedDurability } from './durability-options.js';
 
 export interface IndexOptions {
   /** Hash buckets (power of two); each holds 7 entries in 64 bytes. */
@@ -81,6 +82,8 @@ export interface FasterKvOptions {
   checkpoint?: CheckpointOptions;
   /** true (default): recover the newest checkpoint; false: start a new store; a token: recover that checkpoint. */
   recover?: boolean | string;
+  /** An operation log with group commit, for writes acknowledged only once durable (see durability-options.ts). */
+  durability?: DurabilityOptions;
 }
 
 export interface ResolvedOptions {
@@ -94,6 +97,8 @@ export interface ResolvedOptions {
     store: OpenObjectStoreOptions;
   };
   recover: boolean | string;
+  /** Undefined without a `durability` section (no operation log). */
+  durability: ResolvedDurability | undefined;
   compaction: {
     enabled: boolean;
     maxLogSize: number;
@@ -118,7 +123,7 @@ export const DEFAULT_DEVICE_LOG_MEMORY = 256 * 1024 * 1024;
 
 /** Keys of each section; the compiler checks each list against its interface. */
 type Keys<T> = { readonly [K in keyof Required<T>]: true };
-const TOP_KEYS: Keys<FasterKvOptions> = { index: true, log: true, readCache: true, compaction: true, checkpoint: true, recover: true };
+const TOP_KEYS: Keys<FasterKvOptions> = { index: true, log: true, readCache: true, compaction: true, checkpoint: true, recover: true, durability: true };
 const INDEX_KEYS: Keys<IndexOptions> = { buckets: true, autoGrow: true, maxLoad: true };
 const LOG_KEYS: Keys<LogOptions> = { device: true, memorySize: true, pageSize: true, mutableFraction: true, segmentSize: true };
 const READ_CACHE_KEYS: Keys<ReadCacheOptions> = { enabled: true, memorySize: true, pageSize: true };
@@ -214,9 +219,12 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
   const recover = (options as Record<string, unknown>)['recover'] ?? true;
   if (typeof recover !== 'boolean' && typeof recover !== 'string') throw new ConfigError('recover', 'must be true, false or a checkpoint token');
 
+  const durability = resolveDurability('durability', (options as Record<string, unknown>)['durability'], ckUrl as string | undefined, storeOptions, pageSize);
+
   return {
     checkpoint: { url: ckUrl as string | undefined, mode: ckMode, keep, onClose, store: storeOptions },
     recover,
+    durability,
     index: { buckets, autoGrow, maxLoad },
     readCache: { enabled: rcEnabled, memorySize: rcMemory, pageSize: rcPage },
     compaction: {

@@ -10,12 +10,14 @@
  *   caller uses the async call instead.
  */
 import { ScratchEncoder, valueBytes, type Bytes } from '../core/bytes.js';
-import { ClosedError } from '../core/errors.js';
+import { ClosedError, ConfigError } from '../core/errors.js';
 import { FLAG_TOMBSTONE, RECORD_HEADER_BYTES } from '../core/record-layout.js';
 import type { DeviceRecord } from '../log/hybrid-log.js';
 import type { KvEngine, Pending, RmwFunction } from './kv-engine.js';
 import { NOT_FOUND, OK, PENDING, PENDING_IO, PENDING_ROOM } from './kv-engine.js';
 import type { KvIndex } from './kv-index.js';
+import type { WriteOptions } from './durability-options.js';
+import { ENTRY_DELETE, ENTRY_UPSERT, type OperationLog } from './operation-log.js';
 
 /** readInto's result when the value is on the device: use read() instead. */
 export const PENDING_CODE = -2;
@@ -32,6 +34,7 @@ export class Session {
     this.store = store;
     this.id = id;
     this.serial = serial;
+    this.loggedPrefix = serial;
   }
 
   /** Encodes the key, checks the session is usable, and stamps the operation with the current version. */
@@ -92,6 +95,7 @@ export class Session {
     this.serial++;
     store.opStats.upserts++;
     if (store.upsertInMemory(k, k.length, v) === PENDING_ROOM) return this.notDone(store.opStats, 'upserts');
+    if (store.operationLog !== undefined) this.logWrite(store.operationLog, ENTRY_UPSERT, this.serial, k, v);
   }
 
   /** RMW in memory: the new value, or PENDING when the old value is on the device or the log is full. */
@@ -101,7 +105,10 @@ export class Session {
     this.serial++;
     store.opStats.rmws++;
     const r = store.rmwInMemory(k, k.length, fn);
-    return r === OK ? store.lastRmwValue! : this.notDone(store.opStats, 'rmws');
+    if (r !== OK) return this.notDone(store.opStats, 'rmws');
+    const next = store.lastRmwValue!;
+    if (store.operationLog !== undefined) this.logWrite(store.operationLog, ENTRY_UPSERT, this.serial, k, next);
+    return next;
   }
 
   deleteSync(key: Bytes): void | Pending {
@@ -110,6 +117,7 @@ export class Session {
     this.serial++;
     store.opStats.deletes++;
     if (store.deleteInMemory(k, k.length) === PENDING_ROOM) return this.notDone(store.opStats, 'deletes');
+    if (store.operationLog !== undefined) this.logWrite(store.operationLog, ENTRY_DELETE, this.serial, k, undefined);
   }
 
   // ------------------------------------------------------------------ async API
@@ -142,56 +150,108 @@ export class Session {
     }
   }
 
-  async upsert(key: Bytes, value: Bytes): Promise<void> {
+  /**
+   * Upserts. With `{ durable: true }` (or a store in durability mode 'commit') it resolves only
+   * once the write, and every earlier write of this session, survives a crash.
+   */
+  async upsert(key: Bytes, value: Bytes, options?: WriteOptions): Promise<void> {
     const k = this.key(key);
     const v = value instanceof Uint8Array ? value : valueBytes(value, 'value');
     const store = this.store;
+    const durable = this.checkDurable(options);
     this.serial++;
     store.opStats.upserts++;
-    if (store.upsertInMemory(k, k.length, v) === OK) return;
+    if (store.upsertInMemory(k, k.length, v) === OK) {
+      if (store.operationLog === undefined) return;
+      return this.logWrite(store.operationLog, ENTRY_UPSERT, this.serial, k, v, durable);
+    }
     const copy = k.slice();
     const parity = store.opParity;
-    await store.track(async () => {
-      do {
-        await store.waitForRoom();
-        store.opParity = parity;
-      } while (store.upsertInMemory(copy, copy.length, v) !== OK);
-    }, parity);
+    const serial = this.serial;
+    this.writePending(serial);
+    let wait: Promise<void> | undefined;
+    try {
+      await store.track(async () => {
+        do {
+          await store.waitForRoom();
+          store.opParity = parity;
+        } while (store.upsertInMemory(copy, copy.length, v) !== OK);
+        if (store.operationLog !== undefined) wait = this.logWrite(store.operationLog, ENTRY_UPSERT, serial, copy, v, durable);
+      }, parity);
+    } finally {
+      this.writeSettled(serial);
+    }
+    if (wait !== undefined) await wait;
   }
 
-  async delete(key: Bytes): Promise<void> {
+  async delete(key: Bytes, options?: WriteOptions): Promise<void> {
     const k = this.key(key);
     const store = this.store;
+    const durable = this.checkDurable(options);
     this.serial++;
     store.opStats.deletes++;
-    if (store.deleteInMemory(k, k.length) === OK) return;
+    if (store.deleteInMemory(k, k.length) === OK) {
+      if (store.operationLog === undefined) return;
+      return this.logWrite(store.operationLog, ENTRY_DELETE, this.serial, k, undefined, durable);
+    }
     const copy = k.slice();
     const parity = store.opParity;
-    await store.track(async () => {
-      do {
-        await store.waitForRoom();
-        store.opParity = parity;
-      } while (store.deleteInMemory(copy, copy.length) !== OK);
-    }, parity);
+    const serial = this.serial;
+    this.writePending(serial);
+    let wait: Promise<void> | undefined;
+    try {
+      await store.track(async () => {
+        do {
+          await store.waitForRoom();
+          store.opParity = parity;
+        } while (store.deleteInMemory(copy, copy.length) !== OK);
+        if (store.operationLog !== undefined) wait = this.logWrite(store.operationLog, ENTRY_DELETE, serial, copy, undefined, durable);
+      }, parity);
+    } finally {
+      this.writeSettled(serial);
+    }
+    if (wait !== undefined) await wait;
   }
 
   /**
    * Read-modify-write: fn(old) → new, where old is undefined if the key is absent. fn must be
-   * a pure function of its input: it may run more than once when the operation retries.
+   * a pure function of its input: it may run more than once when the operation retries. The
+   * operation log records the result (an upsert), so recovery never runs fn.
    */
-  async rmw(key: Bytes, fn: RmwFunction): Promise<Uint8Array> {
+  async rmw(key: Bytes, fn: RmwFunction, options?: WriteOptions): Promise<Uint8Array> {
     const k = this.key(key);
     const store = this.store;
+    const durable = this.checkDurable(options);
     this.serial++;
     store.opStats.rmws++;
     const r = store.rmwInMemory(k, k.length, fn);
-    if (r === OK) return store.lastRmwValue!;
+    if (r === OK) {
+      const next = store.lastRmwValue!;
+      if (store.operationLog === undefined) return next;
+      const wait = this.logWrite(store.operationLog, ENTRY_UPSERT, this.serial, k, next, durable);
+      if (wait !== undefined) await wait;
+      return next;
+    }
     const copy = k.slice();
     const parity = store.opParity;
-    return store.track(() => this.rmwPending(copy, fn, r, parity), parity);
+    const serial = this.serial;
+    this.writePending(serial);
+    let wait: Promise<void> | undefined;
+    const applied = (): void => {
+      if (store.operationLog !== undefined) wait = this.logWrite(store.operationLog, ENTRY_UPSERT, serial, copy, store.lastRmwValue!, durable);
+    };
+    let next: Uint8Array;
+    try {
+      next = await store.track(() => this.rmwPending(copy, fn, r, parity, applied), parity);
+    } finally {
+      this.writeSettled(serial);
+    }
+    if (wait !== undefined) await wait;
+    return next;
   }
 
-  private async rmwPending(key: Uint8Array, fn: RmwFunction, first: number, parity: number): Promise<Uint8Array> {
+  /** Continues a pending RMW; `applied` runs in the synchronous step in which its result is applied. */
+  private async rmwPending(key: Uint8Array, fn: RmwFunction, first: number, parity: number, applied: () => void): Promise<Uint8Array> {
     const store = this.store;
     let r = first;
     for (;;) {
@@ -205,15 +265,90 @@ export class Session {
           // Apply only if no newer version of the chain appeared while we waited.
           store.opParity = parity;
           const appended = store.rmwAfterIo(key, key.length, fn, old, seenEntry);
-          if (appended === OK) return store.lastRmwValue!;
+          if (appended === OK) {
+            applied();
+            return store.lastRmwValue!;
+          }
           if (appended === PENDING_ROOM) await store.waitForRoom();
         }
         store.opStats.retries++;
       }
       store.opParity = parity;
       r = store.rmwInMemory(key, key.length, fn);
-      if (r === OK) return store.lastRmwValue!;
+      if (r === OK) {
+        applied();
+        return store.lastRmwValue!;
+      }
     }
+  }
+
+  // ------------------------------------------------------------------ durability (operation log)
+
+  /**
+   * Serial numbers of this session's writes that were issued but are not applied yet (they went
+   * pending), ascending. A write's log entry records the prefix below the oldest of them.
+   */
+  private pendingWrites: number[] = [];
+  /** Every write with a serial number up to this one is in the operation log. */
+  private loggedPrefix = 0;
+  private prefixWaiters: { serial: number; resolve: (seq: number) => void }[] = [];
+
+  /** `{ durable: true }` needs an operation log; true when the write must wait for a commit. */
+  checkDurable(options: WriteOptions | undefined): boolean {
+    const log = this.store.operationLog;
+    if (options?.durable === true) {
+      if (log === undefined) {
+        throw new ConfigError('durability', 'this store has no operation log, so a write cannot be made durable on its own; open it with durability: { mode: "checkpoint" } (or "commit"), or call checkpoint()');
+      }
+      return true;
+    }
+    return log !== undefined && log.mode === 'commit';
+  }
+
+  /** @internal A write of this session goes pending (applied in a later step). */
+  writePending(serial: number): void {
+    if (this.store.operationLog !== undefined) this.pendingWrites.push(serial);
+  }
+
+  /** @internal A pending write finished (applied and logged, or failed): it no longer holds the prefix back. */
+  writeSettled(serial: number): void {
+    const i = this.pendingWrites.indexOf(serial);
+    if (i < 0) return;
+    this.pendingWrites.splice(i, 1);
+    const log = this.store.operationLog;
+    if (log !== undefined) this.raisePrefix(this.currentPrefix(), log.lastSeq);
+  }
+
+  private currentPrefix(): number {
+    return this.pendingWrites.length === 0 ? this.serial : this.pendingWrites[0]! - 1;
+  }
+
+  private raisePrefix(prefix: number, seq: number): void {
+    if (prefix <= this.loggedPrefix) return;
+    this.loggedPrefix = prefix;
+    if (this.prefixWaiters.length === 0) return;
+    const keep: { serial: number; resolve: (seq: number) => void }[] = [];
+    for (const w of this.prefixWaiters) {
+      if (w.serial <= prefix) w.resolve(seq);
+      else keep.push(w);
+    }
+    this.prefixWaiters = keep;
+  }
+
+  /**
+   * @internal Logs a write applied in memory in this same synchronous step. Returns, when the
+   * write must be durable before it is acknowledged, the promise of that (undefined otherwise).
+   */
+  logWrite(log: OperationLog, kind: number, serial: number, key: Uint8Array, value: Uint8Array | undefined, durable = false): Promise<void> | undefined {
+    const i = this.pendingWrites.length === 0 ? -1 : this.pendingWrites.indexOf(serial);
+    if (i >= 0) this.pendingWrites.splice(i, 1);
+    const prefix = this.currentPrefix();
+    const seq = log.append(kind, this.id, serial, prefix, key, value);
+    this.raisePrefix(prefix, seq);
+    if (!durable) return undefined;
+    if (prefix >= serial) return log.waitCommitted(seq);
+    // An earlier write of this session is still pending: wait until it is logged too.
+    return new Promise<number>((resolve) => this.prefixWaiters.push({ serial, resolve })).then((s) => log.waitCommitted(s));
   }
 
   /** Ends the session; further calls throw. */
