@@ -9,7 +9,7 @@
  *   npm run bench:cloud                                     # 1M records, 64 in flight, MinIO
  *   npm run bench:cloud -- --in-flight 1,64,256 --ops 20k
  *   npm run bench:cloud -- --records 10000000
- *   npm run bench:cloud -- --backend azurite                # f2kv only (see bench/README.md)
+ *   npm run bench:cloud -- --backend azurite                # f2kv stores (add --stores f2,faster-bucket,slatedb for SlateDB too)
  *
  * Phases per store: load (through each store's API), then for every in-flight level the cells
  * B zipf, B uniform, A zipf, A uniform (YCSB, Zipf θ = 0.99, bench/lib/workload.ts; the same seed,
@@ -24,7 +24,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Flags } from './lib/args.js';
+import { Flags, parseBytes } from './lib/args.js';
 import { fullGc } from './lib/memory.js';
 import { expectedStamp } from './lib/peers/peer.js';
 import { fmtInt, renderTable } from './lib/table.js';
@@ -112,7 +112,6 @@ function makePlan(flags: Flags): Plan {
   const defaultStores = backend === 'azurite' ? ['f2', 'faster-bucket'] : [...STORES];
   const stores = flags.list('stores', defaultStores);
   for (const s of stores) if (!STORES.includes(s as CloudStoreName)) throw new Error(`--stores: unknown store "${s}" (${STORES.join(', ')})`);
-  if (backend === 'azurite' && stores.includes('slatedb')) throw new Error('--backend azurite: slatedb is not run on Azurite (see bench/README.md: the binding resolves only URLs whose settings come from the environment, and this run does not wire Azurite for it)');
   const price = (k: keyof Prices): number => {
     const v = Number(flags.string(`price-${k}`, String(S3_LIST_PRICES[k])));
     if (!(v >= 0)) throw new Error(`--price-${k}: dollars per 1,000 requests, >= 0`);
@@ -133,7 +132,7 @@ function makePlan(flags: Flags): Plan {
     valueSize,
     memoryPercent,
     memory,
-    chunkCacheSize: Math.max(1 * MIB, Math.round(memory / 4)),
+    chunkCacheSize: chunkCache(flags.optionalString('chunk-cache'), memory),
     cells,
     stores: stores as CloudStoreName[],
     prices: { get: price('get'), put: price('put'), list: price('list'), head: price('head'), delete: price('delete') },
@@ -149,6 +148,14 @@ function makePlan(flags: Flags): Plan {
   };
   flags.rejectUnknown();
   return plan;
+}
+
+/** The F2 cold tier's chunk cache: --chunk-cache (a size), by default a quarter of the hot memory. */
+function chunkCache(raw: string | undefined, memory: number): number {
+  if (raw === undefined) return Math.max(1 * MIB, Math.round(memory / 4));
+  const n = parseBytes(raw);
+  if (n === undefined || n <= 0) throw new Error(`--chunk-cache: cannot parse "${raw}" as a size (e.g. 4MiB)`);
+  return n;
 }
 
 // ------------------------------------------------------------------------------------ child
@@ -193,14 +200,23 @@ async function openCloudStore(spec: ChildSpec, cfg: StoreConfig): Promise<BenchS
       }
       return FasterBucketStore.open(cfg, { url: `az://${e.container}/${spec.prefix}`, store: { connectionString: azureConnectionString(e, e.proxy) } });
     case 'slatedb': {
-      if (e.kind !== 's3') throw new Error('slatedb runs on S3 (MinIO) only here');
-      // object_store (Rust) reads these when the URL is resolved.
-      process.env['AWS_ENDPOINT'] = e.proxy;
-      process.env['AWS_ALLOW_HTTP'] = 'true';
-      process.env['AWS_REGION'] = e.region;
-      process.env['AWS_ACCESS_KEY_ID'] = e.accessKeyId;
-      process.env['AWS_SECRET_ACCESS_KEY'] = e.secretAccessKey;
-      return SlateDbStore.open({ keySize: plan.keySize, valueSize: plan.valueSize, url: `s3://${e.bucket}/`, path: `${spec.prefix}/slatedb`, cache: plan.slatedbCache, durable: plan.slatedbDurable, loadBatch: plan.slatedbLoadBatch });
+      // Rust's object_store reads these when the URL is resolved (S3: AWS_*, Azure: AZURE_*).
+      let url: string;
+      if (e.kind === 's3') {
+        process.env['AWS_ENDPOINT'] = e.proxy;
+        process.env['AWS_ALLOW_HTTP'] = 'true';
+        process.env['AWS_REGION'] = e.region;
+        process.env['AWS_ACCESS_KEY_ID'] = e.accessKeyId;
+        process.env['AWS_SECRET_ACCESS_KEY'] = e.secretAccessKey;
+        url = `s3://${e.bucket}/`;
+      } else {
+        process.env['AZURE_STORAGE_ACCOUNT_NAME'] = e.accountName;
+        process.env['AZURE_STORAGE_ACCOUNT_KEY'] = e.accountKey;
+        process.env['AZURE_STORAGE_ENDPOINT'] = `${e.proxy}/${e.accountName}`;
+        process.env['AZURE_ALLOW_HTTP'] = 'true';
+        url = `az://${e.container}/`;
+      }
+      return SlateDbStore.open({ keySize: plan.keySize, valueSize: plan.valueSize, url, path: `${spec.prefix}/slatedb`, cache: plan.slatedbCache, durable: plan.slatedbDurable, loadBatch: plan.slatedbLoadBatch });
     }
   }
 }

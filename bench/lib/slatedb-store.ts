@@ -6,6 +6,9 @@
  * object_store crate, which takes the endpoint and credentials from the process environment:
  * AWS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, and AWS_ALLOW_HTTP=true for a
  * plain-http endpoint. They must be set before resolve() (the benchmark child sets them first).
+ * Azure Blob works the same way: `az://container/` with AZURE_STORAGE_ACCOUNT_NAME,
+ * AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_ENDPOINT (http://host:port/account for Azurite) and
+ * AZURE_ALLOW_HTTP=true (tried against Azurite 3.35).
  *
  * Cache: binding 0.12.1 has no way to size SlateDB's block/metadata cache (DbBuilder offers only
  * with_db_cache_disabled()); `cache: 'default'` keeps SlateDB's default in-memory cache, `'off'`
@@ -23,7 +26,7 @@ import type { BenchStore, MemoryBudget, RequestCounters, StoreName } from './f2-
 export interface SlateDbStoreConfig {
   readonly keySize: number;
   readonly valueSize: number;
-  /** s3://bucket/ (the endpoint comes from the AWS_* environment). */
+  /** s3://bucket/ or az://container/ (endpoint and credentials from the AWS_* / AZURE_* environment). */
   readonly url: string;
   /** Path of the database inside the bucket. */
   readonly path: string;
