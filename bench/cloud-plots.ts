@@ -32,6 +32,15 @@ async function toSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** A log-scale domain over whole decades around the values (bars on a log scale must not start at 0). */
+function logDomain(values: readonly number[]): [number, number] {
+  const pos = values.filter((v) => v > 0);
+  if (pos.length === 0) return [1, 10];
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...pos)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...pos)));
+  return [lo, hi > lo ? hi : lo * 10];
+}
+
 function storeColor(): { field: string; type: 'nominal'; scale: { domain: string[]; range: string[] }; title: string } {
   return { field: 'store', type: 'nominal', scale: { domain: STORE_ORDER, range: STORE_COLORS }, title: 'store' };
 }
@@ -65,7 +74,7 @@ export async function renderCloudPlots(s: CloudSummary, outDir: string): Promise
       encoding: {
         x: { field: 'cell', type: 'nominal', sort: cellOrder, title: null, axis: { labelAngle: -30 } },
         xOffset: { field: 'store', sort: STORE_ORDER },
-        y: { field: 'opsPerSec', type: 'quantitative', scale: { type: 'log' }, title: 'ops/s' },
+        y: { field: 'opsPerSec', type: 'quantitative', stack: null, scale: { type: 'log', domain: logDomain(tp.map((d) => d.opsPerSec)) }, title: 'ops/s' },
         color: storeColor(),
       },
     },
@@ -140,7 +149,7 @@ export async function renderCloudPlots(s: CloudSummary, outDir: string): Promise
     encoding: {
       x: { field: 'cell', type: 'nominal', sort: [...cellOrder, 'load (per M records)'], title: null, axis: { labelAngle: -30 } },
       xOffset: { field: 'store', sort: STORE_ORDER },
-      y: { field: 'dollars', type: 'quantitative', scale: { type: 'log' }, title: '$ per million operations' },
+      y: { field: 'dollars', type: 'quantitative', stack: null, scale: { type: 'log', domain: logDomain(dl.map((d) => d.dollars)) }, title: '$ per million operations' },
       color: storeColor(),
     },
   } as TopLevelSpec);
