@@ -240,7 +240,7 @@ export class F2Store extends SessionStore implements BenchStore {
   ) {
     super(cfg);
     this.budget = budget;
-    this.notes = [`${name}: ${JSON.stringify(options, (k, v: unknown) => (k === 'secretAccessKey' ? '***' : v))}`];
+    this.notes = [`${name}: ${JSON.stringify(options, (k, v: unknown) => (k === 'secretAccessKey' || k === 'connectionString' ? '***' : v))}`];
   }
 
   static async open(cfg: StoreConfig, where: 'local' | 'minio' | 'azurite'): Promise<F2Store> {
