@@ -22,7 +22,7 @@ import { applyRmw, HIT, MISS, PENDING, stampFromBytes, type Status } from './pee
 import { writeKey, writeValue } from './workload.js';
 import { dirBytes } from './fs-size.js';
 
-export type StoreName = 'f2-local' | 'f2-minio' | 'faster' | 'level';
+export type StoreName = 'f2-local' | 'f2-minio' | 'f2-azurite' | 'faster' | 'level';
 
 /** Object-store request counters of a store (F2 only). */
 export interface RequestCounters {
@@ -86,6 +86,8 @@ export interface StoreConfig {
   readonly coldSlotsPerKey: number;
   /** S3 endpoint for f2-minio. */
   readonly s3?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; prefix: string };
+  /** Azure Blob endpoint for f2-azurite (bench/cloud.ts). */
+  readonly azure?: { connectionString: string; container: string; prefix: string };
 }
 
 /** Bytes a record takes in an f2kv log: 24-byte header + key + value, 8-byte aligned. */
@@ -177,7 +179,7 @@ abstract class Base {
 }
 
 /** The session calls of a store whose sessions have FasterKv's API (FasterKv and F2Kv). */
-abstract class SessionStore extends Base {
+export abstract class SessionStore extends Base {
   protected abstract readonly session: F2Session | Session;
 
   readSync(key: number): Status {
@@ -238,10 +240,10 @@ export class F2Store extends SessionStore implements BenchStore {
   ) {
     super(cfg);
     this.budget = budget;
-    this.notes = [`${name}: ${JSON.stringify(options, (k, v: unknown) => (k === 'secretAccessKey' ? '***' : v))}`];
+    this.notes = [`${name}: ${JSON.stringify(options, (k, v: unknown) => (k === 'secretAccessKey' || k === 'connectionString' ? '***' : v))}`];
   }
 
-  static async open(cfg: StoreConfig, where: 'local' | 'minio'): Promise<F2Store> {
+  static async open(cfg: StoreConfig, where: 'local' | 'minio' | 'azurite'): Promise<F2Store> {
     const hotDir = join(cfg.dir, 'hot');
     mkdirSync(hotDir, { recursive: true });
     const split = f2Split(cfg);
@@ -256,6 +258,12 @@ export class F2Store extends SessionStore implements BenchStore {
       coldUrl = pathToFileURL(coldDir).href;
       ckUrl = pathToFileURL(join(cfg.dir, 'ck')).href;
       store = undefined;
+    } else if (where === 'azurite') {
+      const az = cfg.azure;
+      if (az === undefined) throw new Error('f2-azurite needs an Azure Blob endpoint');
+      coldUrl = `az://${az.container}/${az.prefix}/cold`;
+      ckUrl = `az://${az.container}/${az.prefix}/ck`;
+      store = { connectionString: az.connectionString };
     } else {
       const s3 = cfg.s3;
       if (s3 === undefined) throw new Error('f2-minio needs an S3 endpoint');
@@ -283,7 +291,7 @@ export class F2Store extends SessionStore implements BenchStore {
       configured: split.buckets * 64 + split.log + split.readCache,
       parts: { hotIndex: split.buckets * 64, hotLog: split.log, readCache: split.readCache, hotLogOnDiskBudget: split.maxLogSize, chunkCache: cfg.chunkCacheSize },
     };
-    return new F2Store(where === 'local' ? 'f2-local' : 'f2-minio', kv, kv.startSession('bench'), hotDir, coldDir, cfg, options, budget);
+    return new F2Store(where === 'local' ? 'f2-local' : where === 'minio' ? 'f2-minio' : 'f2-azurite', kv, kv.startSession('bench'), hotDir, coldDir, cfg, options, budget);
   }
 
   async load(records: number, progress: (done: number) => void): Promise<void> {
@@ -338,6 +346,11 @@ export class F2Store extends SessionStore implements BenchStore {
 
   stats(): ReturnType<F2Kv['stats']> {
     return this.kv.stats();
+  }
+
+  /** A checkpoint of both tiers (the benchmark's durability point). */
+  async checkpoint(): Promise<void> {
+    await this.kv.checkpoint();
   }
 
   details(): Promise<Record<string, unknown>> {
@@ -511,6 +524,8 @@ export async function openStore(name: StoreName, cfg: StoreConfig): Promise<Benc
       return F2Store.open(cfg, 'local');
     case 'f2-minio':
       return F2Store.open(cfg, 'minio');
+    case 'f2-azurite':
+      return F2Store.open(cfg, 'azurite');
     case 'faster':
       return FasterStore.open(cfg);
     case 'level':
