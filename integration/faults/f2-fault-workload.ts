@@ -103,7 +103,7 @@ interface SessionLog {
 export interface RunHandle {
   counts: WorkloadCounts;
   /** Serials per session covered by the last checkpoint that completed (its call time). */
-  lastCompleted: { token: string; serials: Record<string, number> } | undefined;
+  lastCompleted: { token: string; serials: Record<string, number>; calledAt: number } | undefined;
   sessions: Map<string, SessionLog>;
   params: WorkloadParams;
 }
@@ -250,11 +250,12 @@ export async function runWorkload(store: F2Kv, o: RunOptions): Promise<RunHandle
   const checkpointTimer = setInterval(() => {
     if (stopping || checkpointInFlight !== undefined) return;
     const serials = Object.fromEntries([...sessions.values()].map((s) => [s.sid, s.session.serial]));
+    const calledAt = performance.now();
     counts.checkpointsAttempted++;
     checkpointInFlight = watch('checkpoint', store.checkpoint()).then((r) => {
       if (r.ok) {
         counts.checkpointsCompleted++;
-        lastCompleted = { token: r.value, serials };
+        lastCompleted = { token: r.value, serials, calledAt };
       } else {
         failed('checkpoint', r.err);
       }

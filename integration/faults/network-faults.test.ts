@@ -37,6 +37,8 @@ import { describeCounts, faultStoreOptions, runWorkload, verifyRecovery, type Fa
 const SEED = testSeed('network-faults');
 const CHECKPOINT_EVERY_MS = 400;
 const HANG_MS = 60_000;
+/** How long the workload goes on after the faults stop. */
+const HEALED_MS = 2000;
 /** The request policy the faulty store runs with: short, so that faults turn into typed errors quickly. */
 const POLICY = { timeoutMs: 1500, maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 400 } as const;
 /**
@@ -120,7 +122,6 @@ const SCENARIOS: Scenario[] = [
       await proxy.setEnabled(false);
       await sleep(4000);
       await proxy.setEnabled(true);
-      await sleep(2000);
       return 1;
     },
   },
@@ -182,6 +183,7 @@ async function runScenario(backend: Backend, proxy: ToxiProxy, scenario: Scenari
   const direct = loc(undefined);
   const store = await F2Kv.open(faultStoreOptions(proxied, false));
   let faults = 0;
+  let healedAt = Infinity;
   const started = performance.now();
   let counts: WorkloadCounts | undefined;
   try {
@@ -189,7 +191,7 @@ async function runScenario(backend: Backend, proxy: ToxiProxy, scenario: Scenari
       label,
       seed,
       sessions: 3,
-      keySpace: 300,
+      keySpace: 800,
       maxWindow: 12,
       checkpointEveryMs: CHECKPOINT_EVERY_MS,
       hangMs: HANG_MS,
@@ -201,6 +203,9 @@ async function runScenario(backend: Backend, proxy: ToxiProxy, scenario: Scenari
           await proxy.setEnabled(true);
           await proxy.clearToxics();
         }
+        // The network is healthy again: the store must carry on (a checkpoint called from now on completes).
+        healedAt = performance.now();
+        await sleep(HEALED_MS);
       },
     });
     counts = run.counts;
@@ -231,6 +236,7 @@ async function runScenario(backend: Backend, proxy: ToxiProxy, scenario: Scenari
     expect(counts.checkpointsCompleted, `${label}: at least one checkpoint completed`).toBeGreaterThan(0);
     expect(counts.longestOpMs, `${label}: longest operation (bound ${OP_BOUND_MS} ms)`).toBeLessThan(OP_BOUND_MS);
     expect(rec.lost).toBe(0);
+    expect(run.lastCompleted?.calledAt ?? 0, `${label}: a checkpoint called after the faults stopped completed (the store carried on)`).toBeGreaterThanOrEqual(healedAt);
   } finally {
     if (counts === undefined) await store.abandon().catch(() => undefined);
     await rm(hotDir, { recursive: true, force: true });

@@ -49,7 +49,7 @@ export class F2Manifests {
     const seq = this.seq + 1;
     const token = `${String(seq).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
     const descriptor: F2CheckpointDescriptor = { token, createdAt: new Date().toISOString(), hot, cold, sessions };
-    await this.manifests.publish({
+    const published = await this.manifests.publish({
       format: MANIFEST_FORMAT,
       kind: 'f2',
       seq,
@@ -58,7 +58,7 @@ export class F2Manifests {
       publishedAt: new Date().toISOString(),
       checkpoint: descriptor,
     });
-    this.seq = seq;
+    this.seq = published;
     this.retained = [descriptor, ...this.retained].slice(0, keep);
     await this.prune().catch(() => undefined);
     return token;
