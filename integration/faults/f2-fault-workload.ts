@@ -117,12 +117,17 @@ export interface RunOptions {
   checkpointEveryMs: number;
   /** An operation or checkpoint pending longer than this is a hang. */
   hangMs: number;
-  /** Returns when the workload should stop (the fault schedule is over). */
-  schedule: () => Promise<void>;
+  /**
+   * Returns when the workload should stop (the fault schedule is over). `checkpoint()` starts a
+   * checkpoint now (counted like the timer's; chained behind one in flight) and resolves with
+   * whether it completed.
+   */
+  schedule: (ctx: { checkpoint: () => Promise<boolean> }) => Promise<void>;
   log: (line: string) => void;
 }
 
 function errorName(err: unknown): string {
+  if (err instanceof F2Error) return `${err.name}(${err.code})`;
   return err instanceof Error ? err.name : typeof err;
 }
 
@@ -246,32 +251,45 @@ export async function runWorkload(store: F2Kv, o: RunOptions): Promise<RunHandle
     }
   };
 
-  let checkpointInFlight: Promise<void> | undefined;
+  let checkpointInFlight: Promise<boolean> | undefined;
+  const checkpoint = (): Promise<boolean> => {
+    // With none in flight, the checkpoint covers every operation issued so far (CPR); otherwise it
+    // starts when the one in flight ends: wait for that first, so that `serials` is exact.
+    const previous = checkpointInFlight ?? Promise.resolve(true);
+    const p = previous.then(() => {
+      const serials = Object.fromEntries([...sessions.values()].map((s) => [s.sid, s.session.serial]));
+      const calledAt = performance.now();
+      counts.checkpointsAttempted++;
+      return watch('checkpoint', store.checkpoint()).then((r) => {
+        if (r.ok) {
+          counts.checkpointsCompleted++;
+          if (lastCompleted === undefined || calledAt > lastCompleted.calledAt) lastCompleted = { token: r.value, serials, calledAt };
+        } else {
+          failed('checkpoint', r.err);
+        }
+        return r.ok;
+      });
+    });
+    checkpointInFlight = p;
+    void p.then(() => {
+      if (checkpointInFlight === p) checkpointInFlight = undefined;
+    });
+    return p;
+  };
   const checkpointTimer = setInterval(() => {
     if (stopping || checkpointInFlight !== undefined) return;
-    const serials = Object.fromEntries([...sessions.values()].map((s) => [s.sid, s.session.serial]));
-    const calledAt = performance.now();
-    counts.checkpointsAttempted++;
-    checkpointInFlight = watch('checkpoint', store.checkpoint()).then((r) => {
-      if (r.ok) {
-        counts.checkpointsCompleted++;
-        lastCompleted = { token: r.value, serials, calledAt };
-      } else {
-        failed('checkpoint', r.err);
-      }
-      checkpointInFlight = undefined;
-    });
+    void checkpoint();
   }, o.checkpointEveryMs);
 
   const sessionRuns = [...sessions.values()].map(runSession);
   try {
-    await o.schedule();
+    await o.schedule({ checkpoint });
   } finally {
     stopping = true;
     clearInterval(checkpointTimer);
   }
   await Promise.all(sessionRuns);
-  await checkpointInFlight;
+  while (checkpointInFlight !== undefined) await checkpointInFlight;
   const st = store.stats();
   counts.retries = sumRetries(st.requests.cold) + sumRetries(st.requests.hotCheckpoints);
   counts.requestErrors = sumErrors(st.requests.cold) + sumErrors(st.requests.hotCheckpoints);
