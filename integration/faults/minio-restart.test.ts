@@ -126,5 +126,5 @@ describe('MinIO killed (SIGKILL) and restarted on the same data directory under 
     } finally {
       if (!abandoned) await store.abandon().catch(() => undefined);
     }
-  }, 180_000);
+  }, 300_000);
 });

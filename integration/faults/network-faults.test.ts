@@ -191,7 +191,7 @@ async function runScenario(backend: Backend, proxy: ToxiProxy, scenario: Scenari
       label,
       seed,
       sessions: 3,
-      keySpace: 800,
+      keySpace: 500,
       maxWindow: 12,
       checkpointEveryMs: CHECKPOINT_EVERY_MS,
       hangMs: HANG_MS,
