@@ -15,7 +15,8 @@
  *     as interleaved commits; must be 0);
  *   - a third open after B closed recovers B's last checkpoint with session w0 an exact prefix of
  *     its operations (the oracle of test/crash/workload.ts).
- * Rounds: F2KV_TWO_WRITERS_ROUNDS per backend (default 8). Replay with F2KV_SEED=<seed> (printed).
+ * Rounds: F2KV_TWO_WRITERS_ROUNDS per backend (default 5; each round spawns
+ * three store openings, several seconds on a busy 2-core machine). Replay with F2KV_SEED=<seed> (printed).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -36,7 +37,7 @@ import { SessionOracle, type WorkloadParams } from '../../test/crash/workload.js
 import { emptyStore, freshPrefix, withBackend } from '../backends.js';
 
 const SEED = testSeed('two-writers');
-const ROUNDS = Number(process.env['F2KV_TWO_WRITERS_ROUNDS'] ?? 8);
+const ROUNDS = Number(process.env['F2KV_TWO_WRITERS_ROUNDS'] ?? 5);
 const KEY_SPACE = 200;
 /** Writer A must be fenced within this long after B is ready (it checkpoints every ~80 ms). */
 const FENCE_DEADLINE_MS = 20_000;
@@ -183,7 +184,7 @@ async function round(name: string, r: number, rng: Prng, prefixUrl: (prefix: str
   const label = `${name} round ${r + 1}`;
   const seed = (SEED + r * 104729 + (name === 'azurite' ? 1 : 0)) >>> 0;
   const params: WorkloadParams = { seed, keySpace: KEY_SPACE };
-  const base: WorkerConfig = { seed, keySpace: KEY_SPACE, active: ['w0'], maxWindow: 8, checkpointEveryMs: 80, scheduleSeed: seed, maxRunMs: 60_000, opsPerSecond: 2000, migrateEveryMs: 300 };
+  const base: WorkerConfig = { seed, keySpace: KEY_SPACE, active: ['w0'], maxWindow: 8, checkpointEveryMs: 80, scheduleSeed: seed, maxRunMs: 60_000, opsPerSecond: 1000, migrateEveryMs: 300 };
   const locA = location(url, store, join(dir, `${name}-${r}-a`));
   const locB = location(url, store, join(dir, `${name}-${r}-b`));
   const t0 = performance.now();
