@@ -158,7 +158,12 @@ export async function startAzuriteProcess(log: Log, container = 'f2kv-test'): Pr
 // MinIO
 
 export function minioCacheDir(): string {
-  return join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'f2kv', `minio-${MINIO_VERSION}`);
+  return goBinaryCacheDir(`minio-${MINIO_VERSION}`);
+}
+
+/** Where a Go tool built by the harness is cached: ~/.cache/f2kv/<name> (or under XDG_CACHE_HOME). */
+export function goBinaryCacheDir(name: string): string {
+  return join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'f2kv', name);
 }
 
 function pidAlive(pid: number): boolean {
@@ -170,13 +175,26 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** A Go program the harness builds once with `go install` and caches. */
+export interface GoTool {
+  /** What the log says ("MinIO", "Toxiproxy"). */
+  label: string;
+  /** The package to install, e.g. github.com/minio/minio. */
+  pkg: string;
+  version: string;
+  /** The cache directory (GOBIN of the build). */
+  dir: string;
+  /** The binary go install produces: the last path element of pkg. */
+  binary: string;
+}
+
 /**
- * The MinIO binary, built with `go install` into the cache directory when absent. A lock file
- * keeps two runs from building at once; a run that finds a live build waits for it.
+ * The binary of a Go tool, built with `go install` into its cache directory when absent. A lock
+ * file keeps two runs from building at once; a run that finds a live build waits for it.
  */
-export async function ensureMinioBinary(log: Log): Promise<string> {
-  const dir = minioCacheDir();
-  const binary = join(dir, 'minio');
+export async function ensureGoBinary(tool: GoTool, log: Log): Promise<string> {
+  const dir = tool.dir;
+  const binary = join(dir, tool.binary);
   const lock = join(dir, '.build.lock');
   await mkdir(dir, { recursive: true });
   for (;;) {
@@ -187,7 +205,7 @@ export async function ensureMinioBinary(log: Log): Promise<string> {
       lockOwner = undefined;
     }
     if (lockOwner !== undefined && pidAlive(lockOwner)) {
-      log(`waiting for the MinIO build of process ${lockOwner} (${lock})`);
+      log(`waiting for the ${tool.label} build of process ${lockOwner} (${lock})`);
       await sleep(5000);
       continue;
     }
@@ -204,33 +222,38 @@ export async function ensureMinioBinary(log: Log): Promise<string> {
   }
   try {
     await rm(binary, { force: true });
-    log(`building MinIO ${MINIO_VERSION} with go install into ${dir} (first run only; takes several minutes)...`);
+    log(`building ${tool.label} ${tool.version} with go install into ${dir} (first run only)...`);
     await new Promise<void>((resolveBuild, reject) => {
-      const child = spawn('go', ['install', `${MINIO_MODULE}@${MINIO_VERSION}`], {
+      const child = spawn('go', ['install', `${tool.pkg}@${tool.version}`], {
         env: { ...process.env, GOBIN: dir, GOFLAGS: process.env['GOFLAGS'] ?? '-trimpath' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const started = Date.now();
-      const ticker = setInterval(() => log(`  ... still building MinIO (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
+      const ticker = setInterval(() => log(`  ... still building ${tool.label} (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
       child.stderr.on('data', (d: Buffer) => {
         for (const line of d.toString().split('\n')) if (line.trim()) log(`  go: ${line.trim()}`);
       });
       child.on('error', (e) => {
         clearInterval(ticker);
-        reject(new Error(`cannot run go (${e.message}); install Go ≥ 1.24 to build the MinIO test server`));
+        reject(new Error(`cannot run go (${e.message}); install Go ≥ 1.24 to build the ${tool.label} test server`));
       });
       child.on('exit', (code) => {
         clearInterval(ticker);
         if (code === 0) resolveBuild();
-        else reject(new Error(`go install ${MINIO_MODULE}@${MINIO_VERSION} failed with exit code ${code}`));
+        else reject(new Error(`go install ${tool.pkg}@${tool.version} failed with exit code ${code}`));
       });
     });
     if (!existsSync(binary)) throw new Error(`go install finished but ${binary} is missing`);
-    log(`MinIO built: ${binary}`);
+    log(`${tool.label} built: ${binary}`);
     return binary;
   } finally {
     await unlink(lock).catch(() => undefined);
   }
+}
+
+/** The MinIO binary, built with `go install` into the cache directory when absent (several minutes). */
+export function ensureMinioBinary(log: Log): Promise<string> {
+  return ensureGoBinary({ label: 'MinIO', pkg: MINIO_MODULE, version: MINIO_VERSION, dir: minioCacheDir(), binary: 'minio' }, log);
 }
 
 async function createBucket(info: S3Endpoint): Promise<void> {
@@ -277,6 +300,96 @@ export async function startMinioProcess(log: Log, bucket = 'f2kv-test'): Promise
   } catch (e) {
     await stop();
     throw new Error(`could not start MinIO: ${e instanceof Error ? e.message : String(e)}\n${output()}`);
+  }
+}
+
+/**
+ * A MinIO process on a data directory and port of the caller's choosing that a test can kill
+ * (SIGKILL, by PID) and start again on the same directory and port: a server crash and restart.
+ * Not shared: each test that crashes a server starts its own and stops it at the end.
+ */
+export class RestartableMinio {
+  private child: ChildProcess | undefined;
+  private output: () => string = () => '';
+  /** Starts of the process (1 after start(), +1 per restart). */
+  starts = 0;
+
+  private constructor(
+    private readonly binary: string,
+    readonly info: S3Endpoint,
+    readonly dataDir: string,
+    private readonly port: number,
+    private readonly consolePort: number,
+    private readonly ownsDataDir: boolean,
+    private readonly log: Log,
+  ) {}
+
+  /** Starts MinIO on `dataDir` (default: a new temporary directory, deleted by stop()) and creates the bucket. */
+  static async start(log: Log, o: { dataDir?: string; port?: number; bucket?: string } = {}): Promise<RestartableMinio> {
+    const binary = await ensureMinioBinary(log);
+    const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'f2kv-minio-restartable-')));
+    const port = o.port ?? (await freePort());
+    const consolePort = await freePort();
+    const info: S3Endpoint = {
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      accessKeyId: `f2kv${randomBytes(6).toString('hex')}`,
+      secretAccessKey: randomBytes(24).toString('base64url'),
+      bucket: o.bucket ?? 'f2kv-restart',
+      source: 'restartable MinIO process',
+    };
+    const m = new RestartableMinio(binary, info, dataDir, port, consolePort, o.dataDir === undefined, log);
+    try {
+      await m.restart();
+      await createBucket(info);
+    } catch (e) {
+      await m.stop();
+      throw e;
+    }
+    return m;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process (again) on the same data directory and port; resolves once it is healthy. */
+  async restart(): Promise<void> {
+    if (this.running) throw new Error(`MinIO pid ${this.pid} is still running; kill() it first`);
+    const child = spawn(this.binary, ['server', this.dataDir, '--address', `127.0.0.1:${this.port}`, '--console-address', `127.0.0.1:${this.consolePort}`, '--quiet'], {
+      env: { ...process.env, MINIO_ROOT_USER: this.info.accessKeyId, MINIO_ROOT_PASSWORD: this.info.secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.output = captureOutput(child);
+    this.starts++;
+    try {
+      await waitForHttp(`${this.info.endpoint}/minio/health/live`, (s) => s === 200, 60_000, child, 'MinIO');
+    } catch (e) {
+      await stopProcess(child);
+      throw new Error(`could not (re)start MinIO on ${this.dataDir}: ${e instanceof Error ? e.message : String(e)}\n${this.output()}`);
+    }
+    this.log(`MinIO up at ${this.info.endpoint} on ${this.dataDir} (pid ${child.pid}, start ${this.starts})`);
+  }
+
+  /** Kills the process with SIGKILL (by its PID) and waits until it has exited. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || !this.running || child.pid === undefined) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    process.kill(child.pid, 'SIGKILL');
+    await exited;
+    this.log(`MinIO pid ${child.pid} killed (SIGKILL)`);
+  }
+
+  /** Stops the process (SIGTERM, then SIGKILL) and deletes the data directory if start() created it. */
+  async stop(): Promise<void> {
+    if (this.child) await stopProcess(this.child);
+    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
 }
 

@@ -86,8 +86,9 @@ export async function publishCold(
     ...descriptor,
     table: { key, bytes: table.length, buckets },
   };
+  let published: number;
   try {
-    await claim.manifests.publish({
+    published = await claim.manifests.publish({
       format: MANIFEST_FORMAT,
       kind: 'cold',
       seq,
@@ -100,7 +101,7 @@ export async function publishCold(
     if (err instanceof FencedError) await store.delete([key]).catch(() => undefined);
     throw err;
   }
-  claim.seq = seq;
+  claim.seq = published;
   return full;
 }
 

@@ -1,7 +1,8 @@
-import { ClosedError, ConfigError, CorruptionError, F2Error, FencedError, ObjectNotFoundError, PreconditionFailedError, assert } from '../core/errors.js';
+import { ClosedError, ConfigError, CorruptionError, F2Error, FencedError, ObjectNotFoundError, ObjectStoreError, PreconditionFailedError, assert } from '../core/errors.js';
 import { crc32c } from '../core/checksum.js';
 import { componentLogger } from '../core/logger.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
+import { confirmOwnConditionalPut } from './conditional-put.js';
 import type { ObjectStore } from './object-store.js';
 import { checkReadRange, emptyDeviceStats, type DeviceExtent, type DeviceStats, type StorageDevice } from './storage-device.js';
 
@@ -66,6 +67,11 @@ interface Piece {
 
 const NAME = /^([0-9a-f]{16})-([0-9a-f]{16})-([0-9a-f]{12})\.b(\d{1,2})\.seg$/;
 const CRC_BYTES = 4;
+
+/** A failure worth retrying later: the object store marked it transient (unavailable, throttled, timed out). */
+function isTransientFailure(err: unknown): boolean {
+  return err instanceof ObjectStoreError && err.transient;
+}
 
 function hex(n: number, width: number): string {
   return n.toString(16).padStart(width, '0');
@@ -256,24 +262,53 @@ export class ObjectLogDevice implements StorageDevice {
   async write(address: number, bytes: Uint8Array): Promise<void> {
     this.check();
     if (!Number.isSafeInteger(address) || address < 0) throw new RangeError(`write address ${address} of ${this.name} is not a non-negative integer`);
-    this.throwIfUploadFailed();
+    this.retryFailedUploads();
     this.counters.writes++;
     this.counters.bytesWritten += bytes.length;
     if (bytes.length === 0) return;
     this.mergeIntoBuffer(address, bytes);
     this.cutFullObjects();
     while (this.uploads.size > this.maxPendingUploads) await Promise.race(this.uploads);
-    this.throwIfUploadFailed();
+    this.throwIfUploadsStuck();
+  }
+
+  /**
+   * Before a write: uploads that failed only because the service was unavailable (a transient
+   * failure that outlived the store's retries: an outage, a network partition) are started again,
+   * their bytes still in memory, so that a store outlives an outage of a few seconds instead of
+   * failing every later write. A failure of any other kind (fenced, access denied) is reported.
+   */
+  private retryFailedUploads(): void {
+    this.throwIfUploadsStuck();
+    for (const obj of [...this.failed]) {
+      this.failed.delete(obj);
+      if (obj.live === 0) {
+        this.garbage.delete(obj); // superseded or truncated meanwhile: nothing to retry
+        continue;
+      }
+      void this.trackUpload(obj);
+    }
+  }
+
+  /**
+   * Throws when an upload failed for good (not transiently), or when more failed objects wait in
+   * memory than maxPendingUploads (a long outage: the memory they hold is bounded).
+   */
+  private throwIfUploadsStuck(): void {
+    for (const obj of this.failed) {
+      if (!isTransientFailure(obj.failure) || this.failed.size > this.maxPendingUploads) this.throwUploadFailed(obj);
+    }
   }
 
   private throwIfUploadFailed(): void {
     const first = this.failed.values().next();
-    if (!first.done) {
-      const obj = first.value;
-      throw new F2Error('DEVICE_WRITE_FAILED', `upload of ${obj.key} to ${this.store.url} failed: ${errorMessage(obj.failure)}; call sync() to retry or reopen the device`, {
-        cause: obj.failure,
-      });
-    }
+    if (!first.done) this.throwUploadFailed(first.value);
+  }
+
+  private throwUploadFailed(obj: LogObject): never {
+    throw new F2Error('DEVICE_WRITE_FAILED', `upload of ${obj.key} to ${this.store.url} failed: ${errorMessage(obj.failure)}; call sync() to retry or reopen the device`, {
+      cause: obj.failure,
+    });
   }
 
   private ensureCapacity(n: number): void {
@@ -366,8 +401,18 @@ export class ObjectLogDevice implements StorageDevice {
       writeU32LE(physical, d + (e - s), blockCrc(obj.start + s, data, s, e));
     }
     try {
-      // Create-only: an existing object with this name means another writer uses the prefix.
-      await this.store.put(obj.key, physical, { ifNoneMatch: '*' });
+      // Create-only: an existing object with this name means another writer uses the prefix...
+      try {
+        await this.store.put(obj.key, physical, { ifNoneMatch: '*' });
+      } catch (e) {
+        // ...unless this is a retry of an upload that failed, whose earlier put may have landed
+        // although its answer was lost: then the object holds exactly these bytes.
+        if (!(e instanceof PreconditionFailedError) || obj.failure === undefined) throw e;
+        await confirmOwnConditionalPut(obj.key, physical, async () => {
+          const info = await this.store.head(obj.key);
+          return info === undefined ? undefined : { bytes: await this.store.get(obj.key), etag: info.etag };
+        });
+      }
       obj.stored = true;
       obj.data = undefined;
       obj.failure = undefined;

@@ -68,6 +68,9 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
   'ENETDOWN', 'EHOSTDOWN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
   'ERR_STREAM_PREMATURE_CLOSE', 'REQUEST_SEND_ERROR', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException',
+  // The Azure SDK reports a connection reset mid-response as an AbortError ("The operation was
+  // aborted."); an abort by the policy's own timeout is classified before the mapper sees it.
+  'AbortError',
 ]);
 
 /** True for dropped connections, resets and network timeouts (looking through `cause`). */

@@ -53,7 +53,7 @@ export class F2Manifests {
     const descriptor: F2CheckpointDescriptor = {
       token, createdAt: new Date().toISOString(), hot, cold, sessions, ...(aofAddress !== undefined ? { aofAddress } : {}),
     };
-    await this.manifests.publish({
+    const published = await this.manifests.publish({
       format: MANIFEST_FORMAT,
       kind: 'f2',
       seq,
@@ -62,7 +62,7 @@ export class F2Manifests {
       publishedAt: new Date().toISOString(),
       checkpoint: descriptor,
     });
-    this.seq = seq;
+    this.seq = published;
     this.retained = [descriptor, ...this.retained].slice(0, keep);
     await this.prune().catch(() => undefined);
     return token;

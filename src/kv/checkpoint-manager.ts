@@ -392,8 +392,9 @@ export class CheckpointManager {
       ...(aofAddress !== undefined ? { aofAddress } : {}),
     };
     // 5. publish
+    let published: number;
     try {
-      await this.manifests.publish({
+      published = await this.manifests.publish({
         format: MANIFEST_FORMAT,
         seq,
         writerEpoch: this.writerEpoch,
@@ -409,14 +410,14 @@ export class CheckpointManager {
       this.chunks.length = chunksBefore;
       throw err;
     }
-    this.seq = seq;
+    this.seq = published;
     this.uploadedUntil = final;
     this.segments = segments;
     this.lastTail = final === hlog.tailAddress ? final : -1;
     this.lastSerials = JSON.stringify(sessions);
     this.retained.unshift(descriptor);
     // 6. retention
-    await this.retain(hlog, seq);
+    await this.retain(hlog, published);
     this.log.debug({ token, version, begin, start, final, ms: performance.now() - started }, 'checkpoint published');
     return token;
   }

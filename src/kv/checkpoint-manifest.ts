@@ -18,6 +18,8 @@ import type { ObjectStore } from '../devices/object-store.js';
 
 export const MANIFEST_FORMAT = 1;
 const MANIFEST_PREFIX = 'manifest/';
+/** Manifests of this writer whose publish was reported failed but landed, skipped in one publish at most. */
+const MAX_OWN_LOST_PUBLISHES = 16;
 
 export interface DiscardRange {
   /** Records in [from, to) whose version parity is `odd` belong to an unfinished version. */
@@ -159,21 +161,30 @@ export class ManifestStore<C extends TokenDescriptor = CheckpointDescriptor> {
   }
 
   /**
-   * Publishes manifest `m` (m.seq must be one above the newest this writer knows). Throws
-   * FencedError if another writer published that seq first.
+   * Publishes manifest `m` (m.seq must be one above the newest this writer knows) and returns the
+   * seq it was published at. Throws FencedError if another writer published that seq first.
+   *
+   * A seq already taken by this very writer (same writerId and epoch) is not a fence: an earlier
+   * publish whose put reached the store although its answer was lost (it failed after its
+   * retries: a connection cut mid-request, a server restart). That manifest stands; this one
+   * takes the next seq.
    */
-  async publish(m: Manifest<C>): Promise<void> {
-    try {
-      await this.store.put(manifestKey(m.seq), encodeManifest(m), { ifNoneMatch: '*' });
-    } catch (err) {
-      if (err instanceof PreconditionFailedError) {
+  async publish(m: Manifest<C>): Promise<number> {
+    for (let seq = m.seq; ; seq++) {
+      try {
+        await this.store.put(manifestKey(seq), encodeManifest({ ...m, seq }), { ifNoneMatch: '*' });
+        return seq;
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+        const existing = await this.read(manifestKey(seq), seq);
+        const own = existing.manifest !== undefined && existing.manifest.writerId === m.writerId && existing.manifest.writerEpoch === m.writerEpoch;
+        if (own && seq - m.seq < MAX_OWN_LOST_PUBLISHES) continue;
         throw new FencedError(
-          `another writer took over the store at ${this.store.url} (manifest seq ${m.seq} already exists); ` +
+          `another writer took over the store at ${this.store.url} (manifest seq ${seq} already exists); ` +
             'this instance may no longer write: close it and open the store again to continue from the newest checkpoint',
           { cause: err },
         );
       }
-      throw err;
     }
   }
 

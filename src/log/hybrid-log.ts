@@ -17,7 +17,7 @@
  */
 import { LOG_BEGIN_ADDRESS, MAX_LOG_ADDRESS } from '../core/address.js';
 import { LightEpoch } from '../core/epoch.js';
-import { assert, CorruptionError, LogFullError, RecordTooLargeError } from '../core/errors.js';
+import { assert, CorruptionError, F2Error, LogFullError, RecordTooLargeError } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
 import {
   FLAG_FILLER,
@@ -419,7 +419,9 @@ export class HybridLog {
 
   private throwIfFlushFailed(): void {
     if (this.flushError !== undefined) {
-      throw new CorruptionError(`log flush to ${this.device.name} failed; the store must be reopened`, this.device.name, {
+      // Not a CorruptionError: nothing stored is damaged; the device refused a write.
+      const why = this.flushError instanceof Error ? this.flushError.message : String(this.flushError);
+      throw new F2Error('LOG_FLUSH_FAILED', `log flush to ${this.device.name} failed (${why}); the store must be reopened`, {
         cause: this.flushError,
       });
     }
