@@ -9,9 +9,10 @@
  * it re-checks the index entry, since other operations may have run meanwhile.
  */
 import { READ_CACHE_BIT, TWO_POW_32 } from '../core/address.js';
-import { ClosedError, ConfigError, F2Error } from '../core/errors.js';
+import { ClosedError, ConfigError, F2Error, FencedError } from '../core/errors.js';
+import { Fence, type FencedListener } from '../core/fence.js';
 import { hashKey, lastTag } from '../core/key-hash.js';
-import { componentLogger } from '../core/logger.js';
+import { componentLogger, redactUrl } from '../core/logger.js';
 import {
   alignRecordSize,
   FLAG_TOMBSTONE,
@@ -31,7 +32,7 @@ import { AutoCompactor } from './auto-compactor.js';
 import { compactionBoundary, compactLog, type CompactionMode, type CompactionResult } from './compaction.js';
 import { INDEX_NOT_FOUND, INDEX_PENDING, type ChainSplitter, type KvIndex, type KvIndexStats } from './kv-index.js';
 import type { ResolvedOptions } from './options.js';
-import type { CheckpointManager, RecoveredCheckpoint } from './checkpoint-manager.js';
+import type { CheckpointManager, CheckpointStats, RecoveredCheckpoint } from './checkpoint-manager.js';
 import { Session } from './session.js';
 import type { DiscardRange } from './checkpoint-manifest.js';
 
@@ -73,6 +74,8 @@ export interface KvEngineStats {
   log: HybridLogStats;
   device: ReturnType<StorageDevice['stats']> & { name: string };
   sessions: number;
+  /** Checkpoints taken, periodic and failed (stores with a checkpoint store). */
+  checkpoints?: CheckpointStats;
 }
 
 export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
@@ -80,6 +83,8 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   readonly hlog: HybridLog;
   readonly options: ResolvedOptions;
   readonly readCache: ReadCache | undefined;
+  /** Set once another writer claims this store: writes then fail with FencedError (see Fence). */
+  readonly fence: Fence;
   /** Set by splitChain (index growth). */
   splitLow = 0;
   splitHigh = 0;
@@ -162,6 +167,23 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     }
     if (index.grow !== undefined) index.splitter = this;
     if (options.compaction.enabled) this.autoCompactor = new AutoCompactor(this, options.compaction);
+    const url = options.checkpoint.url;
+    this.fence = new Fence(url !== undefined ? `the store at ${redactUrl(url)}` : `the store with log ${hlog.device.name}`);
+    this.fence.onFenced(() => this.autoCompactor?.stop());
+  }
+
+  /** True once another writer has claimed this store: writes fail with FencedError, reads continue. */
+  get isFenced(): boolean {
+    return this.fence.fenced;
+  }
+
+  /**
+   * Calls `listener` once when this store is fenced (another writer claimed it). Returns a
+   * function that removes the listener. A service stops sending writes, closes the store and
+   * exits or reopens it.
+   */
+  onFenced(listener: FencedListener): () => void {
+    return this.fence.onFenced(listener);
   }
 
   /** Creates a log for an engine: the device, memory, page size and mutable fraction of `options`. */
@@ -190,6 +212,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   /** Takes checkpoints through `manager`; log truncation then keeps what they need. */
   attachCheckpoints(manager: CheckpointManager): void {
     this.checkpoints = manager;
+    manager.bindFence(this.fence);
     this.truncationLimit = () => manager.truncationLimit();
   }
 
@@ -741,6 +764,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   compact(untilAddress: number, options: { mode?: CompactionMode; keepTombstones?: boolean } = {}): Promise<CompactionResult> {
     try {
       this.throwIfClosed();
+      this.fence.throwIfFenced('compaction');
       compactionBoundary(this, untilAddress);
     } catch (err) {
       return Promise.reject(err);
@@ -901,6 +925,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       log: this.hlog.stats(),
       device: { name: this.hlog.device.name, ...this.hlog.device.stats() },
       sessions: this.sessions.size,
+      ...(this.checkpoints ? { checkpoints: { ...this.checkpoints.stats } } : {}),
     };
   }
 
@@ -924,17 +949,24 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     this.autoCompactor?.stop();
     const manager = this.checkpoints;
     let failure: unknown;
-    if (manager && this.options.checkpoint.onClose && !manager.isFenced && !manager.unchangedSince(this)) {
+    if (manager && this.options.checkpoint.onClose && !this.fence.fenced && !manager.unchangedSince(this)) {
       try {
         await manager.checkpoint(this);
       } catch (err) {
-        failure = err;
+        // Fenced meanwhile: the close succeeds and publishes nothing (the new owner's state stands).
+        if (!(err instanceof FencedError)) failure = err;
       }
     }
     this.closed = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    await this.hlog.close();
-    await this.hlog.device.close();
+    const device = this.hlog.device;
+    if (this.fence.fenced && device.discard !== undefined) {
+      // The prefix belongs to another writer: upload nothing more to it.
+      await device.discard();
+    } else {
+      await this.hlog.close();
+      await device.close();
+    }
     await manager?.close();
     this.sessions.clear();
     if (failure !== undefined) throw failure;

@@ -34,6 +34,12 @@ export class Session {
     this.serial = serial;
   }
 
+  /** key() for a write: also refuses it (FencedError) once another writer claimed the store. */
+  private writeKey(key: Bytes): Uint8Array {
+    if (this.store.fence.fenced) throw this.store.fence.refusal('write');
+    return this.key(key);
+  }
+
   /** Encodes the key, checks the session is usable, and stamps the operation with the current version. */
   private key(key: Bytes): Uint8Array {
     if (this.ended) throw new ClosedError(`session ${this.id}`);
@@ -86,7 +92,7 @@ export class Session {
 
   /** Upserts in memory; PENDING only when the log must wait for a flush (then use upsert()). */
   upsertSync(key: Bytes, value: Bytes): void | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const v = value instanceof Uint8Array ? value : valueBytes(value, 'value');
     const store = this.store;
     this.serial++;
@@ -96,7 +102,7 @@ export class Session {
 
   /** RMW in memory: the new value, or PENDING when the old value is on the device or the log is full. */
   rmwSync(key: Bytes, fn: RmwFunction): Uint8Array | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     this.serial++;
     store.opStats.rmws++;
@@ -105,7 +111,7 @@ export class Session {
   }
 
   deleteSync(key: Bytes): void | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     this.serial++;
     store.opStats.deletes++;
@@ -143,7 +149,7 @@ export class Session {
   }
 
   async upsert(key: Bytes, value: Bytes): Promise<void> {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const v = value instanceof Uint8Array ? value : valueBytes(value, 'value');
     const store = this.store;
     this.serial++;
@@ -160,7 +166,7 @@ export class Session {
   }
 
   async delete(key: Bytes): Promise<void> {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     this.serial++;
     store.opStats.deletes++;
@@ -180,7 +186,7 @@ export class Session {
    * a pure function of its input: it may run more than once when the operation retries.
    */
   async rmw(key: Bytes, fn: RmwFunction): Promise<Uint8Array> {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     this.serial++;
     store.opStats.rmws++;
