@@ -475,6 +475,8 @@ export class CheckpointManager {
     if (to <= from) return segments;
     const prefix = `log/e${this.writerEpoch}/`;
     const device = await this.segmentDevice(prefix);
+    // Retries an upload that failed at an earlier checkpoint (write() refuses to go on past one).
+    await device.sync();
     for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
       const n = Math.min(UPLOAD_CHUNK_BYTES, to - a);
       const bytes = await hlog.readRange(a, n);
