@@ -174,6 +174,7 @@ export class F2Kv {
    */
   async compactHotLog(until?: number): Promise<CompactionResult> {
     this.throwIfClosed();
+    this.fence.throwIfFenced('compaction');
     const hlog = this.hot.hlog;
     if (until === undefined) {
       hlog.shiftReadOnly(hlog.tailAddress);
@@ -188,7 +189,11 @@ export class F2Kv {
 
   /** Compacts the cold log now (live records to its tail; tombstones and shadowed versions dropped). */
   compactColdLog(until?: number): Promise<ColdCompactionResult> {
-    this.throwIfClosed();
+    try {
+      this.throwIfClosed();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.cold.compact(until ?? this.cold.hlog.readOnlyAddress);
   }
 
