@@ -39,14 +39,16 @@ export class Fence {
     log.warn({ store: this.what, reason: error.message }, 'store fenced: another writer claimed it; writes now fail with FencedError');
     const listeners = this.listeners;
     this.listeners = [];
-    for (const listener of listeners) {
-      try {
-        listener(error);
-      } catch (err) {
-        log.error({ err, store: this.what }, 'a fenced listener threw');
-      }
-    }
+    for (const listener of listeners) this.notify(listener, error);
     return true;
+  }
+
+  private notify(listener: FencedListener, error: FencedError): void {
+    try {
+      listener(error);
+    } catch (err) {
+      log.error({ err, store: this.what }, 'a fenced listener threw');
+    }
   }
 
   /**
@@ -56,7 +58,7 @@ export class Fence {
   onFenced(listener: FencedListener): () => void {
     if (this.cause !== undefined) {
       const cause = this.cause;
-      queueMicrotask(() => listener(cause));
+      queueMicrotask(() => this.notify(listener, cause));
       return () => undefined;
     }
     this.listeners.push(listener);
