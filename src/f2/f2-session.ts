@@ -60,9 +60,10 @@ export class F2Session {
 
   /** key() for a write: also refuses it (FencedError) once another writer claimed the store. */
   private writeKey(key: Bytes): Uint8Array {
+    const k = this.key(key);
     const fence = this.hot.fence;
     if (fence.fenced) throw fence.refusal('write');
-    return this.key(key);
+    return k;
   }
 
   // ------------------------------------------------------------------ reads

@@ -36,8 +36,9 @@ export class Session {
 
   /** key() for a write: also refuses it (FencedError) once another writer claimed the store. */
   private writeKey(key: Bytes): Uint8Array {
+    const k = this.key(key);
     if (this.store.fence.fenced) throw this.store.fence.refusal('write');
-    return this.key(key);
+    return k;
   }
 
   /** Encodes the key, checks the session is usable, and stamps the operation with the current version. */
