@@ -14,7 +14,8 @@ export type { DurabilityOptions, WriteOptions } from './kv/durability-options.js
 export type { OperationLogStats, ReplayResult } from './kv/operation-log.js';
 export type { KvIndex, KvIndexStats } from './kv/kv-index.js';
 export type { CompactionResult, CompactionMode } from './kv/compaction.js';
-export type { RecoveredCheckpoint } from './kv/checkpoint-manager.js';
+export type { RecoveredCheckpoint, CheckpointStats } from './kv/checkpoint-manager.js';
+export type { FencedListener } from './core/fence.js';
 export { CheckpointNotFoundError } from './kv/checkpoint-manifest.js';
 export { MemHashIndex } from './hot/mem-hash-index.js';
 export type { ReadCacheStats } from './log/read-cache.js';

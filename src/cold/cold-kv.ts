@@ -22,8 +22,13 @@
  * cold tier of F2Kv, which writes to it only through compaction.
  */
 import { ClosedError, ConfigError, CorruptionError, FencedError } from '../core/errors.js';
+import { Fence, type FencedListener } from '../core/fence.js';
+import type { IntervalTask } from '../core/interval-task.js';
 import { componentLogger } from '../core/logger.js';
+import { emptyCheckpointStats, type CheckpointStats } from '../kv/checkpoint-manager.js';
+import { startFenceWatch } from '../kv/fence-watch.js';
 import { resolveOptions } from '../kv/options.js';
+import { startPeriodicCheckpoints } from '../kv/periodic-checkpoints.js';
 import { KvEngine, PENDING, type RmwFunction, checkValue } from '../kv/kv-engine.js';
 import { HybridLog } from '../log/hybrid-log.js';
 import { MemHashIndex } from '../hot/mem-hash-index.js';
@@ -58,7 +63,7 @@ export interface ColdKvStats {
   index: ColdIndexStats & { tableBytesPerKey: number; expectedKeys: number };
   log: { beginAddress: number; tailAddress: number; bytes: number; pagesFlushed: number; memoryBytes: number };
   compaction: { passes: number; recordsCopied: number; tombstonesDropped: number; bytesReclaimed: number; longestPassMs: number };
-  checkpoints: { taken: number; lastToken: string | undefined; lastMs: number };
+  checkpoints: CheckpointStats;
   /** Requests and bytes by kind (GET, PUT, LIST, DELETE, HEAD) on the cold tier's object store. */
   requests: ObjectStoreStats;
   /** PUTs per MiB written to the cold log and the chunk log. */
@@ -79,7 +84,10 @@ export class ColdKv {
   private sessionCount = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
-  private fenced = false;
+  /** Set by abandon(): close() then writes nothing. */
+  private abandoned = false;
+  /** Background tasks: periodic checkpoints and the claim check (stopped by close()). */
+  private timers: IntervalTask[] = [];
   /** Set while a checkpoint drains: new session operations wait for it. */
   gate: Promise<void> | undefined;
   private inFlight = 0;
@@ -98,11 +106,13 @@ export class ColdKv {
   /** Lookups by key (session reads and F2's reads from the cold tier) and the GETs they cost. */
   private readonly readCost = { lookups: 0, chunk: 0, record: 0 };
   private readonly compactionStats = { passes: 0, recordsCopied: 0, tombstonesDropped: 0, bytesReclaimed: 0, longestPassMs: 0 };
-  private readonly checkpointStats = { taken: 0, lastToken: undefined as string | undefined, lastMs: 0 };
+  private readonly checkpointStats: CheckpointStats = emptyCheckpointStats();
 
   private constructor(
     readonly store: ObjectStore,
     private readonly claim: ColdClaim,
+    /** Set once another writer claims this prefix: writes then fail with FencedError, reads continue. */
+    readonly fence: Fence,
     options: ResolvedColdOptions,
     index: ColdIndex,
     hlog: HybridLog,
@@ -140,8 +150,12 @@ export class ColdKv {
       const chunkPageSize = chosen?.chunks.pageSize ?? resolved.index.chunkPageSize;
       const pageSize = chosen?.log.pageSize ?? resolved.log.pageSize;
       const seqBase = claim.writerEpoch * 2 ** 32;
-      const mayDelete = (): Promise<boolean> => stillOwner(claim);
+      const fence = new Fence(`the cold store at ${store.url}`);
+      // Objects are deleted only while this writer still owns the prefix (one LIST); a newer
+      // writer found there fences this store at once.
+      const mayDelete = async (): Promise<boolean> => !(await checkColdClaim(claim, fence));
       const logDevice = await ObjectLogDevice.open(store, { prefix: 'log/', objectSize: pageSize, blockSize: resolved.log.blockSize, seqBase, mayDelete });
+      logDevice.onFenced = (err) => fence.fence(err);
       opened.push(logDevice);
       const chunkDevice = await ObjectLogDevice.open(store, {
         prefix: 'chunks/',
@@ -150,6 +164,7 @@ export class ColdKv {
         seqBase,
         mayDelete,
       });
+      chunkDevice.onFenced = (err) => fence.fence(err);
       opened.push(chunkDevice);
 
       const recordBytes = chunkRecordBytes(chunkSlots);
@@ -201,8 +216,11 @@ export class ColdKv {
       const chunkStore = KvEngine.create(table, chunkLog, chunkOptions);
       const index = new ColdIndex(chunkStore, chunks, chunkSlots);
       const expectedKeys = resolved.index.expectedKeys;
-      const kv = new ColdKv(store, claim, { ...resolved, index: { ...resolved.index, chunks, chunkSlots, chunkPageSize }, log: { ...resolved.log, pageSize } }, index, coldLog, expectedKeys);
-      if (chosen) kv.lastCheckpointTail = chosen.log.finalAddress;
+      const kv = new ColdKv(store, claim, fence, { ...resolved, index: { ...resolved.index, chunks, chunkSlots, chunkPageSize }, log: { ...resolved.log, pageSize } }, index, coldLog, expectedKeys);
+      // The newest manifest holds this state (the recovered checkpoint, or an empty store).
+      kv.lastCheckpointTail = kv.hlog.tailAddress;
+      kv.lastCheckpointSerials = JSON.stringify(kv.sessionSnapshot());
+      kv.startTimers();
       log.debug({ url: store.url, recovered: chosen?.token, epoch: claim.writerEpoch }, 'cold store opened');
       return kv;
     } catch (err) {
@@ -235,10 +253,29 @@ export class ColdKv {
     this.sessionSerials.set(s.id, s.serial);
   }
 
+  /** Starts the periodic checkpoints and the claim check (each when its interval is not 0). */
+  private startTimers(): void {
+    const ck = this.options.checkpoint;
+    const periodic = startPeriodicCheckpoints(
+      ck.intervalMs,
+      { busy: () => this.checkpointing !== undefined, unchanged: () => this.unchangedSinceCheckpoint(), checkpoint: () => this.checkpoint() },
+      this.checkpointStats,
+      this.fence,
+    );
+    const watch = startFenceWatch(ck.fenceCheckIntervalMs, this.fence, () => checkColdClaim(this.claim, this.fence));
+    this.timers = [periodic, watch].filter((t) => t !== undefined);
+  }
+
+  private async stopTimers(): Promise<void> {
+    const timers = this.timers;
+    this.timers = [];
+    await Promise.all(timers.map((t) => t.stop()));
+  }
+
   /** @internal Runs a session operation: waits at a checkpoint's gate, counts it as in flight. */
   async run<T>(op: () => Promise<T>): Promise<T> {
     while (this.gate) await this.gate;
-    this.throwIfWritable();
+    this.throwIfClosed();
     this.inFlight++;
     try {
       return await op();
@@ -255,9 +292,10 @@ export class ColdKv {
     if (this.closed) throw new ClosedError('cold store');
   }
 
-  private throwIfWritable(): void {
+  /** Throws ClosedError, or FencedError once another writer claimed the prefix. */
+  throwIfWritable(operation = 'write'): void {
     this.throwIfClosed();
-    if (this.fenced) throw new FencedError(`this cold store was fenced by another writer at ${this.store.url}; open it again to continue`);
+    if (this.fence.fenced) throw this.fence.refusal(operation);
   }
 
   // ------------------------------------------------------------------ record operations
@@ -294,6 +332,7 @@ export class ColdKv {
 
   /** Appends a version of `key` (a tombstone when value is undefined) and links it. Returns its address. */
   async put(key: Uint8Array, value: Uint8Array | undefined): Promise<number> {
+    this.throwIfWritable();
     const hash = ColdIndex.hash(key);
     for (;;) {
       const head = await this.index.head(hash);
@@ -308,6 +347,7 @@ export class ColdKv {
 
   /** put() in memory: the address, or PENDING when the chunk or room in the log is not at hand. */
   putSync(key: Uint8Array, value: Uint8Array | undefined): number | typeof PENDING {
+    this.throwIfWritable();
     const hash = ColdIndex.hash(key);
     const head = this.index.headSync(hash);
     if (head === CHUNK_PENDING) return PENDING;
@@ -326,6 +366,7 @@ export class ColdKv {
    * appends the result, unless the chain changed meanwhile (then it retries).
    */
   async rmw(key: Uint8Array, fn: RmwFunction): Promise<Uint8Array> {
+    this.throwIfWritable();
     const hash = ColdIndex.hash(key);
     for (;;) {
       const beginSeen = this.hlog.beginAddress;
@@ -404,7 +445,7 @@ export class ColdKv {
    */
   compact(until?: number): Promise<ColdCompactionResult> {
     try {
-      this.throwIfWritable();
+      this.throwIfWritable('compaction');
     } catch (err) {
       return Promise.reject(err);
     }
@@ -499,7 +540,7 @@ export class ColdKv {
    */
   checkpoint(): Promise<string> {
     try {
-      this.throwIfWritable();
+      this.throwIfWritable('checkpoint');
     } catch (err) {
       return Promise.reject(err);
     }
@@ -516,8 +557,23 @@ export class ColdKv {
   }
 
   private async takeCheckpoint(): Promise<string> {
-    this.throwIfWritable();
     const started = performance.now();
+    try {
+      const token = await this.takeCheckpointNow(started);
+      this.checkpointStats.taken++;
+      this.checkpointStats.lastToken = token;
+      this.checkpointStats.lastMs = performance.now() - started;
+      return token;
+    } catch (err) {
+      this.checkpointStats.failed++;
+      this.checkpointStats.lastError = err instanceof Error ? err.message : String(err);
+      if (err instanceof FencedError) this.fence.fence(err);
+      throw err;
+    }
+  }
+
+  private async takeCheckpointNow(started: number): Promise<string> {
+    this.throwIfWritable('checkpoint');
     const sessions = this.sessionSnapshot();
     let open = (): void => {};
     this.gate = new Promise<void>((resolve) => {
@@ -540,6 +596,8 @@ export class ColdKv {
       open();
     }
     try {
+      // A superseded writer uploads nothing: check the claim (one LIST) before flushing.
+      if (await checkColdClaim(this.claim, this.fence)) throw this.fence.refusal('checkpoint');
       await this.hlog.flushUntil(final);
       await this.hlog.device.sync();
       const chunkLog = this.index.store.hlog;
@@ -565,13 +623,8 @@ export class ColdKv {
       this.claim.retained.unshift(descriptor);
       this.lastCheckpointTail = final;
       this.lastCheckpointSerials = JSON.stringify(sessions);
-      this.checkpointStats.taken++;
-      this.checkpointStats.lastToken = descriptor.token;
-      this.checkpointStats.lastMs = performance.now() - started;
+      log.debug({ token: descriptor.token, ms: performance.now() - started }, 'cold checkpoint published');
       token = descriptor.token;
-    } catch (err) {
-      if (err instanceof FencedError) this.fenced = true;
-      throw err;
     } finally {
       this.pendingBegins = undefined;
     }
@@ -605,8 +658,14 @@ export class ColdKv {
     return this.claim.writerEpoch;
   }
 
+  /** True once another writer has claimed this prefix: writes fail with FencedError, reads continue. */
   get isFenced(): boolean {
-    return this.fenced;
+    return this.fence.fenced;
+  }
+
+  /** Calls `listener` once when this store is fenced; returns a function that removes it. */
+  onFenced(listener: FencedListener): () => void {
+    return this.fence.onFenced(listener);
   }
 
   sessionSnapshot(): Record<string, number> {
@@ -661,8 +720,9 @@ export class ColdKv {
    * deletes): what a process that dies leaves behind. For crash tests.
    */
   abandon(): void {
+    void this.stopTimers();
     this.closed = true;
-    this.fenced = true;
+    this.abandoned = true;
     this.index.store.abandon();
   }
 
@@ -674,8 +734,9 @@ export class ColdKv {
 
   private async closeNow(): Promise<void> {
     let failure: unknown;
+    await this.stopTimers();
     await this.compacting?.catch(() => undefined);
-    if (this.options.checkpoint.onClose && !this.fenced && !this.unchangedSinceCheckpoint()) {
+    if (this.options.checkpoint.onClose && !this.fence.fenced && !this.abandoned && !this.unchangedSinceCheckpoint()) {
       try {
         await this.checkpoint();
       } catch (err) {
@@ -686,19 +747,32 @@ export class ColdKv {
     this.closed = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     this.sessions.clear();
-    await this.index.close().catch((err: unknown) => (failure ??= err));
-    await this.hlog.close().catch((err: unknown) => (failure ??= err));
-    await this.hlog.device.close().catch((err: unknown) => (failure ??= err));
-    await this.index.store.hlog.device.close().catch((err: unknown) => (failure ??= err));
+    if (this.fence.fenced || this.abandoned) {
+      // The prefix belongs to another writer (or this instance "crashed"): upload and delete nothing.
+      this.index.store.abandon();
+      for (const device of [this.hlog.device, this.index.store.hlog.device]) {
+        await (device.discard?.() ?? device.close()).catch((err: unknown) => (failure ??= err));
+      }
+    } else {
+      await this.index.close().catch((err: unknown) => (failure ??= err));
+      await this.hlog.close().catch((err: unknown) => (failure ??= err));
+      await this.hlog.device.close().catch((err: unknown) => (failure ??= err));
+      await this.index.store.hlog.device.close().catch((err: unknown) => (failure ??= err));
+    }
     await this.store.close();
     if (failure !== undefined && !(failure instanceof FencedError)) throw failure;
   }
 }
 
-/** True while no other writer has published after this writer's newest manifest. */
-async function stillOwner(claim: ColdClaim): Promise<boolean> {
-  const keys = await claim.manifests.keys();
-  return (keys.at(-1)?.seq ?? 0) <= claim.seq;
+/**
+ * The claim check of a cold store (one LIST): fences it when another writer has published after
+ * this writer's newest manifest. True when the store is fenced.
+ */
+async function checkColdClaim(claim: ColdClaim, fence: Fence): Promise<boolean> {
+  if (fence.fenced) return true;
+  const other = await claim.manifests.newerWriter(claim.seq, claim.writerId);
+  if (other !== undefined) fence.fence(other);
+  return fence.fenced;
 }
 
 async function readExactly(device: ObjectLogDevice, address: number, length: number): Promise<Uint8Array> {

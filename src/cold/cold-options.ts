@@ -6,6 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import { checkOptionKeys, optionSection } from '../core/option-keys.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
 import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
+import { checkIntervalMs, DEFAULT_FENCE_CHECK_INTERVAL_MS } from '../kv/options.js';
 import { RECORD_HEADER_BYTES } from '../core/record-layout.js';
 
 export interface ColdIndexOptions {
@@ -51,6 +52,13 @@ export interface ColdCheckpointOptions {
   keep?: number;
   /** close() takes a final checkpoint when anything changed (default true). */
   onClose?: boolean;
+  /** Take a checkpoint by itself every intervalMs milliseconds when anything changed (default 0: off). */
+  intervalMs?: number;
+  /**
+   * Look every fenceCheckIntervalMs milliseconds whether another writer has claimed the prefix
+   * (one LIST) and fence this store if so (default 5000; 0 turns it off).
+   */
+  fenceCheckIntervalMs?: number;
 }
 
 export interface ColdKvOptions {
@@ -72,7 +80,7 @@ export interface ResolvedColdOptions {
   index: { chunks: number; chunkSlots: number; chunkCacheSize: number; chunkPageSize: number; expectedKeys: number };
   log: { memorySize: number; pageSize: number; blockSize: number };
   compaction: { enabled: boolean; maxLogSize: number; triggerFraction: number; compactFraction: number; maxBytesPerPass: number };
-  checkpoint: { keep: number; onClose: boolean };
+  checkpoint: { keep: number; onClose: boolean; intervalMs: number; fenceCheckIntervalMs: number };
   recover: boolean | string;
 }
 
@@ -81,7 +89,7 @@ const KNOWN: Record<string, readonly string[]> = {
   index: ['expectedKeys', 'chunks', 'chunkSize', 'chunkCacheSize', 'chunkPageSize'],
   log: ['memorySize', 'pageSize', 'blockSize'],
   compaction: ['enabled', 'maxLogSize', 'triggerFraction', 'compactFraction', 'maxBytesPerPass'],
-  checkpoint: ['keep', 'onClose'],
+  checkpoint: ['keep', 'onClose', 'intervalMs', 'fenceCheckIntervalMs'],
 };
 
 const MIB = 1024 * 1024;
@@ -175,6 +183,8 @@ export function resolveColdOptions(options: ColdKvOptions, prefix = ''): Resolve
   if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) throw new ConfigError(name('checkpoint.keep'), `must be a whole number >= 1, got ${String(keep)}`);
   const onClose = ck['onClose'] ?? true;
   if (typeof onClose !== 'boolean') throw new ConfigError(name('checkpoint.onClose'), 'must be true or false');
+  const intervalMs = checkIntervalMs(name('checkpoint.intervalMs'), ck['intervalMs'] ?? 0);
+  const fenceCheckIntervalMs = checkIntervalMs(name('checkpoint.fenceCheckIntervalMs'), ck['fenceCheckIntervalMs'] ?? DEFAULT_FENCE_CHECK_INTERVAL_MS);
   const recover = options.recover ?? true;
   if (typeof recover !== 'boolean' && typeof recover !== 'string') throw new ConfigError(name('recover'), 'must be true, false or a checkpoint token');
 
@@ -190,7 +200,7 @@ export function resolveColdOptions(options: ColdKvOptions, prefix = ''): Resolve
       compactFraction: fraction(name('compaction.compactFraction'), c['compactFraction'] ?? 0.1),
       maxBytesPerPass,
     },
-    checkpoint: { keep, onClose },
+    checkpoint: { keep, onClose, intervalMs, fenceCheckIntervalMs },
     recover,
   };
 }

@@ -25,6 +25,12 @@ export class ColdSession {
     this.serial = serial;
   }
 
+  /** key() for a write: also refuses it (FencedError) once another writer claimed the store. */
+  private writeKey(key: Bytes): Uint8Array {
+    this.store.throwIfWritable();
+    return this.key(key);
+  }
+
   private key(key: Bytes): Uint8Array {
     if (this.ended) throw new ClosedError(`session ${this.id}`);
     this.store.throwIfClosed();
@@ -55,7 +61,7 @@ export class ColdSession {
   }
 
   async upsert(key: Bytes, value: Bytes): Promise<void> {
-    const k = this.key(key).slice();
+    const k = this.writeKey(key).slice();
     const v = valueBytes(value, 'value');
     this.serial++;
     this.store.opStats.upserts++;
@@ -63,7 +69,7 @@ export class ColdSession {
   }
 
   upsertSync(key: Bytes, value: Bytes): void | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const v = valueBytes(value, 'value');
     if (this.store.gate !== undefined || this.store.putSync(k, v) === PENDING) return PENDING;
     this.serial++;
@@ -71,14 +77,14 @@ export class ColdSession {
   }
 
   async delete(key: Bytes): Promise<void> {
-    const k = this.key(key).slice();
+    const k = this.writeKey(key).slice();
     this.serial++;
     this.store.opStats.deletes++;
     await this.store.run(() => this.store.put(k, undefined));
   }
 
   deleteSync(key: Bytes): void | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     if (this.store.gate !== undefined || this.store.putSync(k, undefined) === PENDING) return PENDING;
     this.serial++;
     this.store.opStats.deletes++;
@@ -86,7 +92,7 @@ export class ColdSession {
 
   /** fn(old) → new, old undefined when absent. fn must be pure: it may run more than once. */
   async rmw(key: Bytes, fn: RmwFunction): Promise<Uint8Array> {
-    const k = this.key(key).slice();
+    const k = this.writeKey(key).slice();
     this.serial++;
     this.store.opStats.rmws++;
     return this.store.run(() => this.store.rmw(k, fn));
@@ -94,7 +100,7 @@ export class ColdSession {
 
   /** RMW in memory, or PENDING (nothing happened). */
   rmwSync(key: Bytes, fn: RmwFunction): Uint8Array | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     if (store.gate !== undefined) return PENDING;
     const found = store.findSync(k);

@@ -148,6 +148,11 @@ export class ObjectLogDevice implements StorageDevice {
   private bufLen = 0;
   private readonly counters: DeviceStats = emptyDeviceStats();
   private closed = false;
+  /**
+   * Called when an upload finds its object already there: another writer uses the prefix. The
+   * store that owns the device sets it to fence itself at once.
+   */
+  onFenced: ((error: FencedError) => void) | undefined;
 
   private constructor(
     readonly store: ObjectStore,
@@ -306,6 +311,8 @@ export class ObjectLogDevice implements StorageDevice {
   }
 
   private throwUploadFailed(obj: LogObject): never {
+    // Another writer: retrying cannot help, so say so rather than "call sync() to retry".
+    if (obj.failure instanceof FencedError) throw obj.failure;
     throw new F2Error('DEVICE_WRITE_FAILED', `upload of ${obj.key} to ${this.store.url} failed: ${errorMessage(obj.failure)}; call sync() to retry or reopen the device`, {
       cause: obj.failure,
     });
@@ -425,6 +432,7 @@ export class ObjectLogDevice implements StorageDevice {
       obj.failure = err;
       this.failed.add(obj);
       log.error({ err: errorMessage(err), key: obj.key, device: this.name }, 'log object upload failed');
+      if (err instanceof FencedError) this.onFenced?.(err);
     }
   }
 
@@ -599,6 +607,20 @@ export class ObjectLogDevice implements StorageDevice {
     }
     // Objects wholly below the new begin are not needed whatever else happens.
     await this.collectGarbage((o) => o.end <= address);
+  }
+
+  /**
+   * Closes the device without uploading what is buffered and without deleting anything: the
+   * close of a writer that another writer has fenced (its prefix belongs to the new owner).
+   * Uploads already in flight are awaited (they cannot be recalled).
+   */
+  async discard(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.bufLen = 0;
+    this.garbage.clear();
+    await Promise.allSettled([...this.uploads]);
+    if (this.ownsStore) await this.store.close();
   }
 
   async close(): Promise<void> {

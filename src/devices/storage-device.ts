@@ -40,6 +40,12 @@ export interface StorageDevice {
   extent(): DeviceExtent;
   stats(): DeviceStats;
   close(): Promise<void>;
+  /**
+   * Optional: closes without writing anything more (buffered bytes are dropped). A store that
+   * another writer has fenced closes a shared device (object storage) this way; devices that
+   * only this process writes (memory, a locked local directory) need not implement it.
+   */
+  discard?(): Promise<void>;
 }
 
 export function emptyDeviceStats(): DeviceStats {

@@ -8,6 +8,7 @@
  * writer epoch) before either tier, so a superseded writer's next F2 publish fails (FencedError).
  */
 import { randomBytes } from 'node:crypto';
+import type { FencedError } from '../core/errors.js';
 import type { ObjectStore } from '../devices/object-store.js';
 import { chooseCheckpoint, describeTokens, ManifestStore, MANIFEST_FORMAT, type ManifestEntry } from '../kv/checkpoint-manifest.js';
 
@@ -46,6 +47,14 @@ export class F2Manifests {
     return new F2Manifests(store, manifests, seq, writerEpoch, writerId, retained, chosen);
   }
 
+  /**
+   * The claim check (one LIST): a FencedError when another writer has published an F2 manifest
+   * after this writer's newest, undefined while this writer owns the store.
+   */
+  newerWriter(): Promise<FencedError | undefined> {
+    return this.manifests.newerWriter(this.seq, this.writerId);
+  }
+
   /** Publishes the F2 manifest naming both tiers' tokens: the commit point of an F2 checkpoint. */
   async publish(hot: string, cold: string, sessions: Record<string, number>, keep: number, aofAddress?: number): Promise<string> {
     const seq = this.seq + 1;
@@ -79,7 +88,10 @@ export class F2Manifests {
   private async prune(): Promise<void> {
     const tokens = new Set(this.retained.map((c) => c.token));
     const doomed: string[] = [];
-    for (const e of await this.manifests.keys()) {
+    const keys = await this.manifests.keys();
+    // A newer manifest than this writer's: another writer owns the store now; delete nothing.
+    if ((keys.at(-1)?.seq ?? 0) > this.seq) return;
+    for (const e of keys) {
       if (e.seq >= this.seq) continue;
       const entry: ManifestEntry<F2CheckpointDescriptor> = await this.manifests.read(e.key, e.seq);
       const token = entry.manifest?.checkpoint?.token;

@@ -15,16 +15,21 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { CorruptionError, F2Error, FencedError } from '../core/errors.js';
+import { Fence, type FencedListener } from '../core/fence.js';
+import type { IntervalTask } from '../core/interval-task.js';
 import { componentLogger } from '../core/logger.js';
 import { ColdKv, type ColdCompactionResult, type ColdKvStats } from '../cold/cold-kv.js';
 import { openObjectStore } from '../devices/open-object-store.js';
 import type { ObjectStoreStats } from '../devices/object-store-stats.js';
 import type { ObjectStore } from '../devices/object-store.js';
 import { FasterKv } from '../hot/faster-kv.js';
+import { emptyCheckpointStats, type CheckpointStats } from '../kv/checkpoint-manager.js';
 import type { CompactionResult } from '../kv/compaction.js';
+import { startFenceWatch } from '../kv/fence-watch.js';
 import type { KvEngineStats } from '../kv/kv-engine.js';
 import { openOperationLog } from '../kv/operation-log-recovery.js';
 import type { OperationLog, OperationLogStats, ReplayResult } from '../kv/operation-log.js';
+import { startPeriodicCheckpoints } from '../kv/periodic-checkpoints.js';
 import { F2Manifests } from './f2-checkpoint.js';
 import { joinUrl, resolveF2Options, type F2KvOptions, type ResolvedF2Options } from './f2-options.js';
 import { F2Session, type TierReadStats } from './f2-session.js';
@@ -69,7 +74,7 @@ export interface F2KvStats {
   cold: ColdKvStats;
   hotToCold: MigrationStats;
   coldToCold: ColdKvStats['compaction'];
-  checkpoints: { taken: number; failed: number; lastToken: string | undefined; lastMs: number };
+  checkpoints: CheckpointStats;
   /** Object-store requests and bytes by tier. */
   requests: { hotCheckpoints: ObjectStoreStats | undefined; cold: ObjectStoreStats };
   /** Memory by structure, bytes. */
@@ -86,11 +91,17 @@ export class F2Kv {
   private readonly reads: TierReadStats = { hotMemory: 0, readCache: 0, hotDevice: 0, cold: 0, notFound: 0 };
   private readonly migrator: HotToColdMigrator;
   private checkpointing: Promise<string> | undefined;
-  private readonly checkpointStats = { taken: 0, failed: 0, lastToken: undefined as string | undefined, lastMs: 0 };
+  private readonly checkpointStats: CheckpointStats = emptyCheckpointStats();
   private lastCheckpointState = '';
   private closing: Promise<void> | undefined;
   private closed = false;
-  private fenced = false;
+  /**
+   * Set once another writer claims the store, found in either tier or in the F2 manifests: the
+   * three fences are linked, so each tier refuses writes too.
+   */
+  readonly fence: Fence;
+  /** Background tasks: periodic checkpoints and the claim check (stopped by close()). */
+  private timers: IntervalTask[] = [];
   private readonly loopDelay: IntervalHistogram;
   private sessionCount = 0;
 
@@ -106,8 +117,30 @@ export class F2Kv {
     hot.compactor = (until: number): Promise<CompactionResult> => this.migrator.migrate(until);
     this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
     this.loopDelay.enable();
-    const chosen = manifests.chosen;
-    if (chosen) this.lastCheckpointState = this.stateKey();
+    // The newest F2 manifest holds this state (the recovered checkpoint, or an empty store).
+    this.lastCheckpointState = this.stateKey();
+    this.fence = new Fence(`the F2 store at ${manifests.store.url}`);
+    for (const tier of [hot.fence, cold.fence]) {
+      tier.onFenced((err) => this.fence.fence(err));
+      this.fence.onFenced((err) => tier.fence(err));
+    }
+    const ck = options.checkpoint;
+    const periodic = startPeriodicCheckpoints(
+      ck.intervalMs,
+      { busy: () => this.checkpointing !== undefined, unchanged: () => this.stateKey() === this.lastCheckpointState, checkpoint: () => this.checkpoint() },
+      this.checkpointStats,
+      this.fence,
+    );
+    const watch = startFenceWatch(ck.fenceCheckIntervalMs, this.fence, () => this.checkClaim());
+    this.timers = [periodic, watch].filter((t) => t !== undefined);
+  }
+
+  /** The claim check (one LIST of the F2 manifests): fences the store when another writer claimed it. */
+  private async checkClaim(): Promise<boolean> {
+    if (this.fence.fenced) return true;
+    const other = await this.manifests.newerWriter();
+    if (other !== undefined) this.fence.fence(other);
+    return this.fence.fenced;
   }
 
   /** The F2 checkpoint this store was recovered from, if any. */
@@ -130,12 +163,12 @@ export class F2Kv {
       const manifests = await F2Manifests.claim(store, resolved.recover, resolved.checkpoint.keep);
       const chosen = manifests.chosen;
       try {
-        hot = await FasterKv.open({ ...resolved.hotInput, recover: chosen?.hot ?? false });
+        hot = await claimTier(() => FasterKv.open({ ...resolved.hotInput, recover: chosen?.hot ?? false }));
       } catch (err) {
         throw chosen ? await damagedTier(err, 'hot', chosen.token, store, resolved) : err;
       }
       try {
-        cold = await ColdKv.open({ ...resolved.coldInput, recover: chosen?.cold ?? false }, 'cold.');
+        cold = await claimTier(() => ColdKv.open({ ...resolved.coldInput, recover: chosen?.cold ?? false }, 'cold.'));
       } catch (err) {
         throw chosen ? await damagedTier(err, 'cold', chosen.token, store, resolved) : err;
       }
@@ -181,6 +214,7 @@ export class F2Kv {
    */
   async compactHotLog(until?: number): Promise<CompactionResult> {
     this.throwIfClosed();
+    this.fence.throwIfFenced('compaction');
     const hlog = this.hot.hlog;
     if (until === undefined) {
       hlog.shiftReadOnly(hlog.tailAddress);
@@ -195,7 +229,11 @@ export class F2Kv {
 
   /** Compacts the cold log now (live records to its tail; tombstones and shadowed versions dropped). */
   compactColdLog(until?: number): Promise<ColdCompactionResult> {
-    this.throwIfClosed();
+    try {
+      this.throwIfClosed();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.cold.compact(until ?? this.cold.hlog.readOnlyAddress);
   }
 
@@ -209,7 +247,7 @@ export class F2Kv {
   checkpoint(): Promise<string> {
     try {
       this.throwIfClosed();
-      if (this.fenced) throw new FencedError('this store was fenced by another writer; open it again to continue');
+      this.fence.throwIfFenced('checkpoint');
     } catch (err) {
       return Promise.reject(err);
     }
@@ -240,8 +278,7 @@ export class F2Kv {
       hotToken = await hotCheckpoint;
       coldToken = await this.cold.checkpoint();
     } catch (err) {
-      this.checkpointStats.failed++;
-      if (err instanceof FencedError) this.fenced = true;
+      this.failedCheckpoint(err);
       throw err;
     } finally {
       this.migrator.unpause();
@@ -256,10 +293,15 @@ export class F2Kv {
       this.lastCheckpointState = state;
       return token;
     } catch (err) {
-      this.checkpointStats.failed++;
-      if (err instanceof FencedError) this.fenced = true;
+      this.failedCheckpoint(err);
       throw err;
     }
+  }
+
+  private failedCheckpoint(err: unknown): void {
+    this.checkpointStats.failed++;
+    this.checkpointStats.lastError = err instanceof Error ? err.message : String(err);
+    if (err instanceof FencedError) this.fence.fence(err);
   }
 
   /**
@@ -276,8 +318,17 @@ export class F2Kv {
     return this.manifests.tokens();
   }
 
+  /**
+   * True once another writer has claimed the store (seen in either tier or in the F2 manifests):
+   * writes, checkpoints and compactions fail with FencedError; reads continue; close() publishes nothing.
+   */
   get isFenced(): boolean {
-    return this.fenced || this.cold.isFenced;
+    return this.fence.fenced;
+  }
+
+  /** Calls `listener` once when the store is fenced; returns a function that removes it. */
+  onFenced(listener: FencedListener): () => void {
+    return this.fence.onFenced(listener);
   }
 
   // ------------------------------------------------------------------ stats and lifecycle
@@ -335,6 +386,7 @@ export class F2Kv {
 
   private async closeNow(): Promise<void> {
     let failure: unknown;
+    await this.stopTimers();
     if (this.options.checkpoint.onClose && !this.isFenced && this.stateKey() !== this.lastCheckpointState) {
       try {
         await this.checkpoint();
@@ -359,6 +411,7 @@ export class F2Kv {
    * its directory lock as the death of its process would. For crash tests.
    */
   async abandon(): Promise<void> {
+    void this.stopTimers();
     this.closed = true;
     this.loopDelay.disable();
     this.hot.abandon();
@@ -396,6 +449,27 @@ export class F2Kv {
       // Not close(): its final checkpoint would publish a half-replayed state.
       await this.abandon().catch(() => undefined);
       throw err;
+    }
+  }
+
+  private async stopTimers(): Promise<void> {
+    const timers = this.timers;
+    this.timers = [];
+    await Promise.all(timers.map((t) => t.stop()));
+  }
+}
+
+/**
+ * Opens a tier, again when its claim lost a race: a writer this open supersedes may publish a
+ * tier checkpoint between the F2 claim and the tier's (it is fenced at its next F2 publish).
+ */
+async function claimTier<T>(open: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (err) {
+      if (!(err instanceof FencedError) || attempt >= 3) throw err;
+      log.debug({ attempt }, 'a tier claim lost to the writer being superseded; claiming again');
     }
   }
 }

@@ -7,7 +7,7 @@
 import { ConfigError } from '../core/errors.js';
 import { checkOptionKeys, optionSection } from '../core/option-keys.js';
 import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
-import { resolveOptions, type IndexOptions, type LogOptions, type ReadCacheOptions, type ResolvedOptions } from '../kv/options.js';
+import { checkIntervalMs, DEFAULT_FENCE_CHECK_INTERVAL_MS, resolveOptions, type IndexOptions, type LogOptions, type ReadCacheOptions, type ResolvedOptions } from '../kv/options.js';
 import { resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../kv/durability-options.js';
 import { resolveColdOptions, type ColdCompactionOptions, type ColdIndexOptions, type ColdLogOptions, type ResolvedColdOptions } from '../cold/cold-options.js';
 
@@ -47,6 +47,18 @@ export interface F2CheckpointOptions {
   keep?: number;
   /** close() takes a final checkpoint when anything changed (default true). */
   onClose?: boolean;
+  /**
+   * Take a checkpoint of both tiers by itself every intervalMs milliseconds (default 0: off). A
+   * tick is skipped when nothing changed since the last checkpoint or while one is in progress;
+   * failures are logged and counted in stats().checkpoints, never thrown.
+   */
+  intervalMs?: number;
+  /**
+   * Look every fenceCheckIntervalMs milliseconds whether another writer has claimed the store
+   * (one LIST of the F2 manifests) and fence this one if so: its writes then fail with
+   * FencedError (default 5000; 0 turns it off).
+   */
+  fenceCheckIntervalMs?: number;
   /** Options of the checkpoint object store. */
   store?: OpenObjectStoreOptions;
 }
@@ -79,7 +91,7 @@ export interface F2KvOptions {
 export interface ResolvedF2Options {
   hot: ResolvedOptions;
   cold: ResolvedColdOptions;
-  checkpoint: { url: string; keep: number; onClose: boolean; store: OpenObjectStoreOptions };
+  checkpoint: { url: string; keep: number; onClose: boolean; intervalMs: number; fenceCheckIntervalMs: number; store: OpenObjectStoreOptions };
   recover: boolean | string;
   prices: Required<RequestPrices>;
   durability: ResolvedDurability | undefined;
@@ -96,7 +108,7 @@ const HOT = ['index', 'log', 'readCache'] as const;
 const COLD = ['url', 'store', 'index', 'log'] as const;
 const COMPACTION = ['hotToCold', 'coldToCold'] as const;
 const HOT_TO_COLD = ['enabled', 'maxLogSize', 'triggerFraction', 'compactFraction', 'maxBytesPerPass'] as const;
-const CHECKPOINT = ['url', 'keep', 'onClose', 'store'] as const;
+const CHECKPOINT = ['url', 'keep', 'onClose', 'intervalMs', 'fenceCheckIntervalMs', 'store'] as const;
 const PRICES = ['get', 'put', 'list', 'head', 'delete'] as const;
 
 /** Joins a URL and a sub-prefix: `joinUrl('s3://b/app', 'hot')` → `s3://b/app/hot`. */
@@ -136,6 +148,8 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
   if (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1) throw new ConfigError('checkpoint.keep', `must be a whole number >= 1, got ${String(keep)}`);
   const onClose = ck.onClose ?? true;
   if (typeof onClose !== 'boolean') throw new ConfigError('checkpoint.onClose', 'must be true or false');
+  const intervalMs = checkIntervalMs('checkpoint.intervalMs', ck.intervalMs ?? 0);
+  const fenceCheckIntervalMs = checkIntervalMs('checkpoint.fenceCheckIntervalMs', ck.fenceCheckIntervalMs ?? DEFAULT_FENCE_CHECK_INTERVAL_MS);
   const ckStore = checkObjectStoreOptions('checkpoint.store', ck.store ?? {});
   const recover = options.recover ?? true;
   if (typeof recover !== 'boolean' && typeof recover !== 'string') throw new ConfigError('recover', 'must be true, false or a checkpoint token');
@@ -167,7 +181,8 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
       maxBytesPerPass: h2c.maxBytesPerPass ?? 256 * 1024 * 1024,
       mode: 'lookup' as const,
     },
-    checkpoint: { url: joinUrl(ck.url, 'hot'), mode: 'snapshot' as const, keep, onClose: false, store: ckStore },
+    // F2Kv runs the periodic checkpoints and the claim check of both tiers itself.
+    checkpoint: { url: joinUrl(ck.url, 'hot'), mode: 'snapshot' as const, keep, onClose: false, intervalMs: 0, fenceCheckIntervalMs: 0, store: ckStore },
     recover: false,
   };
   const hotResolved = within(
@@ -181,7 +196,7 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
     index: coldIn.index,
     log: coldIn.log,
     compaction: compaction['coldToCold'] as ColdCompactionOptions | undefined,
-    checkpoint: { keep, onClose: false },
+    checkpoint: { keep, onClose: false, intervalMs: 0, fenceCheckIntervalMs: 0 },
     recover: false,
   };
   const coldResolved = within([['cold.compaction.', 'compaction.coldToCold.']], () => resolveColdOptions(coldInput, 'cold.'));
@@ -197,7 +212,7 @@ export function resolveF2Options(options: F2KvOptions): ResolvedF2Options {
   return {
     hot: hotResolved,
     cold: coldResolved,
-    checkpoint: { url: ck.url, keep, onClose, store: ckStore },
+    checkpoint: { url: ck.url, keep, onClose, intervalMs, fenceCheckIntervalMs, store: ckStore },
     recover,
     prices,
     durability: resolveDurability('durability', options.durability, ck.url, ckStore, hotResolved.log.pageSize),

@@ -60,6 +60,14 @@ export class F2Session {
 
   private ended = false;
 
+  /** key() for a write: also refuses it (FencedError) once another writer claimed the store. */
+  private writeKey(key: Bytes): Uint8Array {
+    const k = this.key(key);
+    const fence = this.hot.fence;
+    if (fence.fenced) throw fence.refusal('write');
+    return k;
+  }
+
   // ------------------------------------------------------------------ reads
 
   async read(key: Bytes): Promise<Uint8Array | undefined> {
@@ -186,7 +194,7 @@ export class F2Session {
    * must be a pure function of its input: it may run more than once when the operation retries.
    */
   async rmw(key: Bytes, fn: RmwFunction, options?: WriteOptions): Promise<Uint8Array> {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const hot = this.hot;
     const inner = this.inner;
     const durable = inner.checkDurable(options);
@@ -221,7 +229,7 @@ export class F2Session {
 
   /** RMW in hot memory: the new value, or PENDING (nothing happened; use rmw()). */
   rmwSync(key: Bytes, fn: RmwFunction): Uint8Array | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const hot = this.hot;
     if (hot.rmwInMemory(k, k.length, fn) !== OK) return PENDING;
     this.inner.serial++;

@@ -9,20 +9,26 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import type { IntervalTask } from '../core/interval-task.js';
 import { componentLogger } from '../core/logger.js';
 import { DirectoryLock } from '../devices/directory-lock.js';
+import { ObjectLogDevice } from '../devices/object-log-device.js';
 import { openObjectStore, parseObjectStoreUrl } from '../devices/open-object-store.js';
 import type { StorageDevice } from '../devices/storage-device.js';
 import { CheckpointManager } from '../kv/checkpoint-manager.js';
+import { startFenceWatch } from '../kv/fence-watch.js';
 import { KvEngine } from '../kv/kv-engine.js';
 import { openOperationLog } from '../kv/operation-log-recovery.js';
 import type { OperationLog, OperationLogStats, ReplayResult } from '../kv/operation-log.js';
+import { startPeriodicCheckpoints } from '../kv/periodic-checkpoints.js';
 import { fileLogDirectory, openLogDevice } from '../kv/open-log-device.js';
 import { resolveOptions, type FasterKvOptions, type ResolvedOptions } from '../kv/options.js';
 import { MemHashIndex } from './mem-hash-index.js';
 
 export class FasterKv extends KvEngine<MemHashIndex> {
   private lock: DirectoryLock | undefined;
+  /** Background tasks: periodic checkpoints and the claim check (stopped by close()). */
+  private timers: IntervalTask[] = [];
 
   /**
    * The lock on a file:// log directory, held until close() (undefined for other devices).
@@ -70,7 +76,7 @@ export class FasterKv extends KvEngine<MemHashIndex> {
         if (typeof resolved.recover === 'string') {
           throw new ConfigError('recover', 'a checkpoint token was given but no checkpoint.url is configured');
         }
-        return fresh(resolved);
+        return fresh(resolved).watchDevice();
       }
       // A local checkpoint directory is created on first use; buckets and containers only when asked.
       const createIfMissing = resolved.checkpoint.store.createIfMissing ?? resolved.checkpoint.url.startsWith('file:');
@@ -121,6 +127,17 @@ export class FasterKv extends KvEngine<MemHashIndex> {
           );
         }
         store.attachCheckpoints(manager);
+        manager.markUnchanged(store);
+        store.watchDevice();
+        const ck = resolved.checkpoint;
+        const periodic = startPeriodicCheckpoints(
+          ck.intervalMs,
+          { busy: () => manager.busy, unchanged: () => manager.unchangedSince(store), checkpoint: () => store.checkpoint() },
+          manager.stats,
+          store.fence,
+        );
+        const watch = startFenceWatch(ck.fenceCheckIntervalMs, store.fence, () => manager.checkClaim());
+        store.timers = [periodic, watch].filter((t) => t !== undefined);
         return store;
       } catch (err) {
         await manager.close();
@@ -171,9 +188,21 @@ export class FasterKv extends KvEngine<MemHashIndex> {
     return token;
   }
 
-  /** Closes the store (see KvEngine.close), commits and closes its operation log, then releases the directory lock. */
+
+  /** A log on object storage fences the store when an upload finds another writer's object. */
+  private watchDevice(): this {
+    const device = this.hlog.device;
+    if (device instanceof ObjectLogDevice) device.onFenced = (err) => this.fence.fence(err);
+    return this;
+  }
+
+  /**
+   * Stops the periodic checkpoints and the claim check, closes the store (see KvEngine.close:
+   * a fenced store publishes nothing) and then releases the directory lock.
+   */
   override async close(): Promise<void> {
     try {
+      await this.stopTimers();
       await super.close();
     } finally {
       try {
@@ -184,10 +213,17 @@ export class FasterKv extends KvEngine<MemHashIndex> {
     }
   }
 
-  /** Stops where it stands, as a crashed process (see KvEngine.abandon); the operation log commits nothing more. */
+  /** Stops where it stands, as a crashed process (see KvEngine.abandon): no timers, and the operation log commits nothing more. */
   override async abandon(): Promise<void> {
+    void this.stopTimers();
     super.abandon();
     await this.aof?.abandon();
+  }
+
+  private async stopTimers(): Promise<void> {
+    const timers = this.timers;
+    this.timers = [];
+    await Promise.all(timers.map((t) => t.stop()));
   }
 }
 

@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { crc32c } from '../core/checksum.js';
 import { CorruptionError, F2Error, FencedError } from '../core/errors.js';
+import { Fence } from '../core/fence.js';
 import { componentLogger } from '../core/logger.js';
 import { FLAG_VERSION_ODD } from '../core/record-layout.js';
 import { ObjectLogDevice } from '../devices/object-log-device.js';
@@ -59,9 +60,31 @@ export interface CheckpointClaim {
   chosen: CheckpointDescriptor | undefined;
 }
 
+/** Checkpoints taken and failed, for a store's stats. */
+export interface CheckpointStats {
+  /** Checkpoints published (by checkpoint(), close() and the periodic timer). */
+  taken: number;
+  /** Of those, taken by the periodic timer (checkpoint.intervalMs). */
+  periodic: number;
+  /** Checkpoints that failed (the previous one stays in force). */
+  failed: number;
+  lastToken: string | undefined;
+  lastMs: number;
+  /** Time spent in checkpoints that were published. */
+  totalMs: number;
+  /** Message of the last failure, if any. */
+  lastError: string | undefined;
+}
+
+export function emptyCheckpointStats(): CheckpointStats {
+  return { taken: 0, periodic: 0, failed: 0, lastToken: undefined, lastMs: 0, totalMs: 0, lastError: undefined };
+}
+
 export class CheckpointManager {
   private readonly log = componentLogger('checkpoint');
-  private fenced = false;
+  /** The store's fence (bindFence): set when another writer claims the checkpoint prefix. */
+  private fence: Fence;
+  readonly stats: CheckpointStats = emptyCheckpointStats();
   private inProgress: Promise<string> | undefined;
   private captureDone: Promise<void> | undefined;
   /** Retained checkpoints, newest first. */
@@ -91,6 +114,39 @@ export class CheckpointManager {
     this.uploadedUntil = newest?.finalAddress ?? 0;
     this.segments = newest?.segments ?? [];
     this.chunks = newest?.chunks ? [...newest.chunks] : [];
+    this.fence = new Fence(`the store checkpointed at ${store.url}`);
+  }
+
+  /** Uses the store's fence: a fence this manager detects fences the store, and the reverse. */
+  bindFence(fence: Fence): void {
+    this.fence = fence;
+  }
+
+  /**
+   * The claim check (one LIST): fences the store when another writer has published a manifest
+   * after this writer's newest. Returns true when the store is fenced. Errors of the object
+   * store propagate (the caller decides whether a failed check matters).
+   */
+  async checkClaim(keys?: { key: string; seq: number }[]): Promise<boolean> {
+    if (this.fence.fenced) return true;
+    const other = await this.manifests.newerWriter(this.seq, this.writerId, keys);
+    if (other !== undefined) this.fence.fence(other);
+    return this.fence.fenced;
+  }
+
+  /** True while a checkpoint is in progress (the periodic timer skips its tick then). */
+  get busy(): boolean {
+    return this.inProgress !== undefined;
+  }
+
+  /**
+   * Records the store's state as the one the newest checkpoint holds (after recovery, or for a
+   * new store: its empty state), so that an unchanged store takes no checkpoint on close() or
+   * on the periodic timer.
+   */
+  markUnchanged(kv: KvEngine<KvIndex>): void {
+    this.lastTail = kv.hlog.tailAddress;
+    this.lastSerials = JSON.stringify(kv.sessionSnapshot());
   }
 
   /**
@@ -131,7 +187,7 @@ export class CheckpointManager {
   }
 
   get isFenced(): boolean {
-    return this.fenced;
+    return this.fence.fenced;
   }
 
   /** Lowest log address any retained checkpoint needs (log truncation stops there). */
@@ -311,15 +367,26 @@ export class CheckpointManager {
   }
 
   private async take(kv: KvEngine<KvIndex>): Promise<string> {
+    const started = performance.now();
     try {
-      return await this.takeNow(kv);
+      const token = await this.takeNow(kv);
+      this.stats.taken++;
+      this.stats.lastToken = token;
+      this.stats.lastMs = performance.now() - started;
+      this.stats.totalMs += this.stats.lastMs;
+      return token;
+    } catch (err) {
+      this.stats.failed++;
+      this.stats.lastError = errorText(err);
+      if (err instanceof FencedError) this.fence.fence(err);
+      throw err;
     } finally {
       this.capturedBegin = undefined;
     }
   }
 
   private async takeNow(kv: KvEngine<KvIndex>): Promise<string> {
-    if (this.fenced) throw new FencedError(`this store was fenced by another writer at ${this.store.url}; open it again to continue`);
+    this.fence.throwIfFenced('checkpoint');
     const started = performance.now();
     const hlog = kv.hlog;
     // 1. switch
@@ -358,7 +425,9 @@ export class CheckpointManager {
     const discard = [...kv.discard.filter((d) => d.to > begin), { from: start, to: final, odd: kv.parityFlag !== 0 }].filter(
       (d) => d.to > d.from,
     );
-    // 4. data (with an operation log, it is committed past aofAddress: recovery replays from there)
+    // 4. data, once the claim check finds no newer writer (a superseded writer uploads nothing);
+    // with an operation log, it is committed past aofAddress: recovery replays from there
+    if (await this.checkClaim()) throw this.fence.refusal('checkpoint');
     await hlog.flushUntil(final);
     if (hlog.device.persistent) await hlog.device.sync();
     await kv.operationLog?.commitNow();
@@ -404,7 +473,7 @@ export class CheckpointManager {
       });
     } catch (err) {
       if (err instanceof FencedError) {
-        this.fenced = true;
+        this.fence.fence(err);
         await this.store.delete([indexKey]).catch(() => undefined);
       }
       this.chunks.length = chunksBefore;
@@ -427,6 +496,8 @@ export class CheckpointManager {
     if (to <= from) return segments;
     const prefix = `log/e${this.writerEpoch}/`;
     const device = await this.segmentDevice(prefix);
+    // Retries an upload that failed at an earlier checkpoint (write() refuses to go on past one).
+    await device.sync();
     for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
       const n = Math.min(UPLOAD_CHUNK_BYTES, to - a);
       const bytes = await hlog.readRange(a, n);
@@ -445,12 +516,15 @@ export class CheckpointManager {
     this.retained = this.retained.slice(0, this.keep);
     const limit = this.truncationLimit();
     try {
+      // A manifest newer than this writer's means another writer owns the prefix now: delete nothing.
+      const manifestKeys = await this.manifests.keys();
+      if (await this.checkClaim(manifestKeys)) return;
       await hlog.truncateDevice(limit);
       const keys: string[] = [...this.staleManifests.splice(0)];
       for (const c of dropped) keys.push(c.index.key);
       // Manifests older than the newest that describe no retained checkpoint.
       const retainedTokens = new Set(this.retained.map((c) => c.token));
-      for (const e of await this.manifests.keys()) {
+      for (const e of manifestKeys) {
         if (e.seq >= newestSeq) continue;
         const entry: ManifestEntry = await this.manifests.read(e.key, e.seq);
         const token = entry.manifest?.checkpoint?.token;
@@ -475,7 +549,8 @@ export class CheckpointManager {
 
   async close(): Promise<void> {
     await this.idle();
-    for (const d of this.segmentDevices.values()) await d.close();
+    // A fenced writer uploads nothing more into the prefix another writer owns now.
+    for (const d of this.segmentDevices.values()) await (this.fence.fenced ? d.discard() : d.close());
     this.segmentDevices.clear();
     await this.store.close();
   }

@@ -191,6 +191,31 @@ export class ManifestStore<C extends TokenDescriptor = CheckpointDescriptor> {
   async delete(keys: string[]): Promise<void> {
     if (keys.length > 0) await this.store.delete(keys);
   }
+
+  /**
+   * The claim check: a FencedError when another writer has published after `seq`, the newest
+   * manifest of the writer `writerId`; undefined while that writer still owns the prefix. Costs
+   * one LIST (`keys`, when the caller has just listed, saves it), plus one GET of the newest
+   * manifest only when it is newer than `seq` (it may be this writer's own publish in flight).
+   * An unreadable newer manifest is not taken as proof of another writer (it may be transient):
+   * the check answers undefined and the next check or publish decides.
+   */
+  async newerWriter(seq: number, writerId: string, keys?: { key: string; seq: number }[]): Promise<FencedError | undefined> {
+    const newest = (keys ?? (await this.keys())).at(-1);
+    if (newest === undefined || newest.seq <= seq) return undefined;
+    const entry = await this.read(newest.key, newest.seq);
+    const m = entry.manifest;
+    if (m === undefined) {
+      // Removed between the LIST and the GET: only a newer owner's retention deletes manifests.
+      if (!(entry.error instanceof ObjectNotFoundError)) return undefined;
+      return new FencedError(`another writer took over the store at ${this.store.url} (manifest seq ${newest.seq} is newer than this writer's ${seq})`);
+    }
+    if (m.writerId === writerId) return undefined;
+    return new FencedError(
+      `another writer (epoch ${m.writerEpoch}, id ${m.writerId}) took over the store at ${this.store.url} ` +
+        `with manifest seq ${m.seq}, newer than this writer's ${seq}`,
+    );
+  }
 }
 
 /** Tokens of readable checkpoints, newest first (for error messages). */

@@ -9,9 +9,10 @@
  * it re-checks the index entry, since other operations may have run meanwhile.
  */
 import { READ_CACHE_BIT, TWO_POW_32 } from '../core/address.js';
-import { ClosedError, ConfigError, F2Error } from '../core/errors.js';
+import { ClosedError, ConfigError, F2Error, FencedError } from '../core/errors.js';
+import { Fence, type FencedListener } from '../core/fence.js';
 import { hashKey, lastTag } from '../core/key-hash.js';
-import { componentLogger } from '../core/logger.js';
+import { componentLogger, redactUrl } from '../core/logger.js';
 import {
   alignRecordSize,
   FLAG_TOMBSTONE,
@@ -31,7 +32,7 @@ import { AutoCompactor } from './auto-compactor.js';
 import { compactionBoundary, compactLog, type CompactionMode, type CompactionResult } from './compaction.js';
 import { INDEX_NOT_FOUND, INDEX_PENDING, type ChainSplitter, type KvIndex, type KvIndexStats } from './kv-index.js';
 import type { ResolvedOptions } from './options.js';
-import type { CheckpointManager, RecoveredCheckpoint } from './checkpoint-manager.js';
+import { emptyCheckpointStats, type CheckpointManager, type CheckpointStats, type RecoveredCheckpoint } from './checkpoint-manager.js';
 import { Session } from './session.js';
 import type { DiscardRange } from './checkpoint-manifest.js';
 import type { OperationLog } from './operation-log.js';
@@ -71,10 +72,11 @@ export interface KvEngineStats {
   index: KvIndexStats & { load?: number; growths?: number; lastGrowthMs?: number };
   readCache: ReadCacheStats | undefined;
   compaction: { passes: number; recordsCopied: number; bytesReclaimed: number };
-  checkpoints: { taken: number; failed: number; lastMs: number; totalMs: number };
   log: HybridLogStats;
   device: ReturnType<StorageDevice['stats']> & { name: string };
   sessions: number;
+  /** Checkpoints taken, periodic and failed, and their durations (all zero without a checkpoint store). */
+  checkpoints: CheckpointStats;
 }
 
 export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
@@ -82,6 +84,8 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   readonly hlog: HybridLog;
   readonly options: ResolvedOptions;
   readonly readCache: ReadCache | undefined;
+  /** Set once another writer claims this store: writes then fail with FencedError (see Fence). */
+  readonly fence: Fence;
   /** Set by splitChain (index growth). */
   splitLow = 0;
   splitHigh = 0;
@@ -92,7 +96,6 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   truncationLimit: () => number = () => Number.MAX_SAFE_INTEGER;
   readonly compactionStats = { passes: 0, recordsCopied: 0, bytesReclaimed: 0 };
   /** Checkpoints taken (durable) and failed, and their durations in milliseconds. */
-  readonly checkpointStats = { taken: 0, failed: 0, lastMs: 0, totalMs: 0 };
   private autoCompactor: AutoCompactor | undefined;
   private checkpoints: CheckpointManager | undefined;
   /** The checkpoint this store was recovered from, if any. */
@@ -172,6 +175,23 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     }
     if (index.grow !== undefined) index.splitter = this;
     if (options.compaction.enabled) this.autoCompactor = new AutoCompactor(this, options.compaction);
+    const url = options.checkpoint.url;
+    this.fence = new Fence(url !== undefined ? `the store at ${redactUrl(url)}` : `the store with log ${hlog.device.name}`);
+    this.fence.onFenced(() => this.autoCompactor?.stop());
+  }
+
+  /** True once another writer has claimed this store: writes fail with FencedError, reads continue. */
+  get isFenced(): boolean {
+    return this.fence.fenced;
+  }
+
+  /**
+   * Calls `listener` once when this store is fenced (another writer claimed it). Returns a
+   * function that removes the listener. A service stops sending writes, closes the store and
+   * exits or reopens it.
+   */
+  onFenced(listener: FencedListener): () => void {
+    return this.fence.onFenced(listener);
   }
 
   /** Creates a log for an engine: the device, memory, page size and mutable fraction of `options`. */
@@ -200,6 +220,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   /** Takes checkpoints through `manager`; log truncation then keeps what they need. */
   attachCheckpoints(manager: CheckpointManager): void {
     this.checkpoints = manager;
+    manager.bindFence(this.fence);
     this.truncationLimit = () => manager.truncationLimit();
   }
 
@@ -212,17 +233,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     this.throwIfClosed();
     const manager = this.checkpoints;
     if (!manager) throw new ConfigError('checkpoint.url', 'this store has no checkpoint store; set checkpoint.url (e.g. "file:///var/lib/f2kv/checkpoints")');
-    const startedMs = performance.now();
-    try {
-      const token = await manager.checkpoint(this);
-      this.checkpointStats.taken++;
-      this.checkpointStats.lastMs = performance.now() - startedMs;
-      this.checkpointStats.totalMs += this.checkpointStats.lastMs;
-      return token;
-    } catch (err) {
-      this.checkpointStats.failed++;
-      throw err;
-    }
+    return manager.checkpoint(this);
   }
 
   /** Lowest operation-log address a retained checkpoint replays from (undefined: none records one). */
@@ -766,6 +777,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   compact(untilAddress: number, options: { mode?: CompactionMode; keepTombstones?: boolean } = {}): Promise<CompactionResult> {
     try {
       this.throwIfClosed();
+      this.fence.throwIfFenced('compaction');
       compactionBoundary(this, untilAddress);
     } catch (err) {
       return Promise.reject(err);
@@ -923,10 +935,10 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       index: { ...index.stats(), ...extra },
       readCache: this.readCache?.stats(),
       compaction: { ...this.compactionStats },
-      checkpoints: { ...this.checkpointStats },
       log: this.hlog.stats(),
       device: { name: this.hlog.device.name, ...this.hlog.device.stats() },
       sessions: this.sessions.size,
+      checkpoints: this.checkpoints ? { ...this.checkpoints.stats } : emptyCheckpointStats(),
     };
   }
 
@@ -950,17 +962,24 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     this.autoCompactor?.stop();
     const manager = this.checkpoints;
     let failure: unknown;
-    if (manager && this.options.checkpoint.onClose && !manager.isFenced && !manager.unchangedSince(this)) {
+    if (manager && this.options.checkpoint.onClose && !this.fence.fenced && !manager.unchangedSince(this)) {
       try {
         await manager.checkpoint(this);
       } catch (err) {
-        failure = err;
+        // Fenced meanwhile: the close succeeds and publishes nothing (the new owner's state stands).
+        if (!(err instanceof FencedError)) failure = err;
       }
     }
     this.closed = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    await this.hlog.close();
-    await this.hlog.device.close();
+    const device = this.hlog.device;
+    if (this.fence.fenced && device.discard !== undefined) {
+      // The prefix belongs to another writer: upload nothing more to it.
+      await device.discard();
+    } else {
+      await this.hlog.close();
+      await device.close();
+    }
     await manager?.close();
     this.sessions.clear();
     if (failure !== undefined) throw failure;

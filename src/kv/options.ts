@@ -70,6 +70,19 @@ export interface CheckpointOptions {
   keep?: number;
   /** close() takes a final checkpoint when anything changed (default true). */
   onClose?: boolean;
+  /**
+   * Take a checkpoint by itself every intervalMs milliseconds (default 0: off). A tick is skipped
+   * when nothing changed since the last checkpoint or while one is in progress; failures are
+   * logged and counted in stats().checkpoints, never thrown.
+   */
+  intervalMs?: number;
+  /**
+   * Every fenceCheckIntervalMs milliseconds, look whether another writer has claimed the
+   * checkpoint store (one LIST of its manifests) and fence this store if so: its writes then fail
+   * with FencedError without waiting for its next checkpoint. Default 5000 when the store has a
+   * checkpoint store; 0 turns it off.
+   */
+  fenceCheckIntervalMs?: number;
   /** Options of the checkpoint object store (endpoint, region, credentials, …). */
   store?: OpenObjectStoreOptions;
 }
@@ -94,6 +107,10 @@ export interface ResolvedOptions {
     mode: 'snapshot' | 'fold-over';
     keep: number;
     onClose: boolean;
+    /** 0: no periodic checkpoints. */
+    intervalMs: number;
+    /** 0: no background claim check. */
+    fenceCheckIntervalMs: number;
     store: OpenObjectStoreOptions;
   };
   recover: boolean | string;
@@ -120,6 +137,10 @@ export const DEFAULT_BUCKETS = 1 << 16;
 export const DEFAULT_PAGE_SIZE = 4 * 1024 * 1024;
 export const DEFAULT_MEMORY_LOG_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_DEVICE_LOG_MEMORY = 256 * 1024 * 1024;
+/** Default period of the background claim check (checkpoint.fenceCheckIntervalMs). */
+export const DEFAULT_FENCE_CHECK_INTERVAL_MS = 5000;
+/** Longest timer period Node accepts (setInterval clamps longer ones to 1 ms). */
+export const MAX_INTERVAL_MS = 2 ** 31 - 1;
 
 /** Keys of each section; the compiler checks each list against its interface. */
 type Keys<T> = { readonly [K in keyof Required<T>]: true };
@@ -135,7 +156,15 @@ const COMPACTION_KEYS: Keys<CompactionOptions> = {
   maxBytesPerPass: true,
   mode: true,
 };
-const CHECKPOINT_KEYS: Keys<CheckpointOptions> = { url: true, mode: true, keep: true, onClose: true, store: true };
+const CHECKPOINT_KEYS: Keys<CheckpointOptions> = {
+  url: true,
+  mode: true,
+  keep: true,
+  onClose: true,
+  intervalMs: true,
+  fenceCheckIntervalMs: true,
+  store: true,
+};
 
 function section(options: object, name: string, keys: object): Record<string, unknown> {
   return optionSection(name, (options as Record<string, unknown>)[name], Object.keys(keys));
@@ -216,13 +245,21 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
   const onClose = ck['onClose'] ?? true;
   if (typeof onClose !== 'boolean') throw new ConfigError('checkpoint.onClose', 'must be true or false');
   const storeOptions = checkObjectStoreOptions('checkpoint.store', ck['store']);
+  const intervalMs = checkIntervalMs('checkpoint.intervalMs', ck['intervalMs'] ?? 0);
+  if (intervalMs > 0 && ckUrl === undefined) {
+    throw new ConfigError('checkpoint.intervalMs', 'periodic checkpoints need a checkpoint store; set checkpoint.url (e.g. "file:///var/lib/f2kv/checkpoints")');
+  }
+  const fenceCheckIntervalMs = checkIntervalMs(
+    'checkpoint.fenceCheckIntervalMs',
+    ck['fenceCheckIntervalMs'] ?? (ckUrl === undefined ? 0 : DEFAULT_FENCE_CHECK_INTERVAL_MS),
+  );
   const recover = (options as Record<string, unknown>)['recover'] ?? true;
   if (typeof recover !== 'boolean' && typeof recover !== 'string') throw new ConfigError('recover', 'must be true, false or a checkpoint token');
 
   const durability = resolveDurability('durability', (options as Record<string, unknown>)['durability'], ckUrl as string | undefined, storeOptions, pageSize);
 
   return {
-    checkpoint: { url: ckUrl as string | undefined, mode: ckMode, keep, onClose, store: storeOptions },
+    checkpoint: { url: ckUrl as string | undefined, mode: ckMode, keep, onClose, intervalMs, fenceCheckIntervalMs, store: storeOptions },
     recover,
     durability,
     index: { buckets, autoGrow, maxLoad },
@@ -237,6 +274,17 @@ export function resolveOptions(options: FasterKvOptions = {}): ResolvedOptions {
     },
     log: { device: device as string | StorageDevice, memorySize, pageSize, mutableFraction, segmentSize },
   };
+}
+
+/**
+ * A timer period in milliseconds: a whole number from 0 (off) to 2^31 − 1 (Node's limit). A
+ * string such as "30s" is refused here (configuration files convert durations before).
+ */
+export function checkIntervalMs(option: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_INTERVAL_MS) {
+    throw new ConfigError(option, `must be a whole number of milliseconds from 0 (off) to ${MAX_INTERVAL_MS}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+  }
+  return v;
 }
 
 function fraction(option: string, v: unknown): number {

@@ -37,6 +37,13 @@ export class Session {
     this.loggedPrefix = serial;
   }
 
+  /** key() for a write: also refuses it (FencedError) once another writer claimed the store. */
+  private writeKey(key: Bytes): Uint8Array {
+    const k = this.key(key);
+    if (this.store.fence.fenced) throw this.store.fence.refusal('write');
+    return k;
+  }
+
   /** Encodes the key, checks the session is usable, and stamps the operation with the current version. */
   private key(key: Bytes): Uint8Array {
     if (this.ended) throw new ClosedError(`session ${this.id}`);
@@ -89,7 +96,7 @@ export class Session {
 
   /** Upserts in memory; PENDING only when the log must wait for a flush (then use upsert()). */
   upsertSync(key: Bytes, value: Bytes): void | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const v = value instanceof Uint8Array ? value : valueBytes(value, 'value');
     const store = this.store;
     this.serial++;
@@ -100,7 +107,7 @@ export class Session {
 
   /** RMW in memory: the new value, or PENDING when the old value is on the device or the log is full. */
   rmwSync(key: Bytes, fn: RmwFunction): Uint8Array | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     this.serial++;
     store.opStats.rmws++;
@@ -112,7 +119,7 @@ export class Session {
   }
 
   deleteSync(key: Bytes): void | Pending {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     this.serial++;
     store.opStats.deletes++;
@@ -155,7 +162,7 @@ export class Session {
    * once the write, and every earlier write of this session, survives a crash.
    */
   async upsert(key: Bytes, value: Bytes, options?: WriteOptions): Promise<void> {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const v = value instanceof Uint8Array ? value : valueBytes(value, 'value');
     const store = this.store;
     const durable = this.checkDurable(options);
@@ -185,7 +192,7 @@ export class Session {
   }
 
   async delete(key: Bytes, options?: WriteOptions): Promise<void> {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     const durable = this.checkDurable(options);
     this.serial++;
@@ -219,7 +226,7 @@ export class Session {
    * operation log records the result (an upsert), so recovery never runs fn.
    */
   async rmw(key: Bytes, fn: RmwFunction, options?: WriteOptions): Promise<Uint8Array> {
-    const k = this.key(key);
+    const k = this.writeKey(key);
     const store = this.store;
     const durable = this.checkDurable(options);
     this.serial++;
