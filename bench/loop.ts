@@ -23,7 +23,7 @@
  * `--scenario device` (bench/lib/device-loop.ts): reads from the hot device, larger than memory —
  * 10M records of 100 B values, 10% of the data in memory, file device, YCSB-B Zipf, one operation
  * at a time, f2kv beside classic-level. Flags: --records --ops --runs --value-bytes
- * --memory-fraction 0.1 --cap-seconds 20 --cells --dir --out.
+ * --memory-fraction 0.1 --read-cache-fraction 0 --cap-seconds 20 --cells --dir --out.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,6 +68,7 @@ if (scenario === 'device') {
     seed: flags.count('seed', 42),
     valueBytes: flags.count('value-bytes', 100),
     memoryFraction: Number(flags.string('memory-fraction', '0.1')),
+    readCacheFraction: Number(flags.string('read-cache-fraction', '0')),
     capSeconds: Number(flags.string('cap-seconds', '20')),
     cells: flags.list('cells', [...DEVICE_CELLS]).map((c) => {
       if (!(DEVICE_CELLS as readonly string[]).includes(c)) throw new Error(`--cells: ${DEVICE_CELLS.join(', ')}; got "${c}"`);

@@ -34,6 +34,8 @@ export interface DeviceLoopPlan {
   valueBytes: number;
   /** Fraction of the data (key + value bytes) that f2kv's log memory and classic-level's cache hold. */
   memoryFraction: number;
+  /** Part of f2kv's memory given to its read cache instead of log pages (0: no read cache). */
+  readCacheFraction: number;
   /** Seconds per timed run (a run stops early at its deadline). */
   capSeconds: number;
   cells: readonly DeviceCell[];
@@ -118,7 +120,7 @@ export async function runDeviceScenario(plan: DeviceLoopPlan): Promise<void> {
   process.stdout.write(
     `device loop: ${fmtInt(records)} records of ${KEY_BYTES} B keys and ${valueBytes} B values (${(dataBytes / 2 ** 20).toFixed(0)} MiB), ` +
       `log memory ${(logMemory / 2 ** 20).toFixed(0)} MiB (${(plan.memoryFraction * 100).toFixed(0)}%), file device; YCSB-B Zipf 0.99, ` +
-      `${fmtInt(plan.ops)} ops per run (capped at ${plan.capSeconds} s), ${plan.runs} runs, node ${process.version}\n`,
+      `f2kv read cache ${(plan.readCacheFraction * 100).toFixed(0)}% of that memory, ${fmtInt(plan.ops)} ops per run (capped at ${plan.capSeconds} s), ${plan.runs} runs, node ${process.version}\n`,
   );
   const root = plan.dir ?? mkdtempSync(join(tmpdir(), 'f2kv-loop-device-'));
   mkdirSync(join(root, 'f2kv'), { recursive: true });
@@ -138,9 +140,12 @@ export async function runDeviceScenario(plan: DeviceLoopPlan): Promise<void> {
   try {
     if (wants('f2kv sync') || wants('f2kv async')) {
       const t = performance.now();
+      // --read-cache-fraction carves a read cache out of the same memory (log memory shrinks by as much).
+      const rcBytes = Math.floor((logMemory * plan.readCacheFraction) / pageSize) * pageSize;
       store = await FasterKv.open({
         index: { buckets },
-        log: { device: `file://${join(root, 'f2kv')}`, memorySize: logMemory, pageSize },
+        log: { device: `file://${join(root, 'f2kv')}`, memorySize: logMemory - rcBytes, pageSize },
+        ...(rcBytes > 0 ? { readCache: { memorySize: rcBytes, pageSize: Math.min(pageSize, rcBytes / 4) } } : {}),
         checkpoint: { onClose: false },
       });
       session = store.startSession();
@@ -182,13 +187,21 @@ export async function runDeviceScenario(plan: DeviceLoopPlan): Promise<void> {
 
     writeValue(0x5eed, value);
     const stream = generateOps('B', 'zipf', records, plan.ops, plan.seed);
+    // CPU time per operation (this process, all threads: LevelDB's reads run on libuv's pool) is
+    // printed beside the rate: on a shared machine it moves less than the wall-clock rate.
+    const cpuPerOp = new Map<DeviceCell, number[]>();
     const run = async (cell: DeviceCell, n: number, cap: number): Promise<number> => {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const deadline = t0 + cap * 1000;
       let done = 0;
       if (cell === 'f2kv sync') done = await loopF2Sync(session!, stream, keys, value, n, deadline);
       else if (cell === 'f2kv async') done = await loopF2Async(session!, stream, keys, value, n, deadline);
       else done = await loopLevel(db!, stream, keys, value, n, deadline);
+      const cpu = process.cpuUsage(c0);
+      const list = cpuPerOp.get(cell) ?? [];
+      list.push((cpu.user + cpu.system) / Math.max(1, done));
+      cpuPerOp.set(cell, list);
       return done / ((performance.now() - t0) / 1000);
     };
     const cells = DEVICE_CELLS.filter(wants);
@@ -199,7 +212,7 @@ export async function runDeviceScenario(plan: DeviceLoopPlan): Promise<void> {
       for (const cell of cells) {
         const opsPerSec = await run(cell, plan.ops, plan.capSeconds);
         perCell.get(cell)!.push(opsPerSec);
-        say(`run ${r + 1} ${cell}: ${fmtMops(opsPerSec)} M ops/s`);
+        say(`run ${r + 1} ${cell}: ${fmtMops(opsPerSec)} M ops/s, ${cpuPerOp.get(cell)!.at(-1)!.toFixed(1)} µs CPU per operation`);
       }
     }
     const after = store?.stats();
@@ -217,6 +230,8 @@ export async function runDeviceScenario(plan: DeviceLoopPlan): Promise<void> {
       ]],
     );
     process.stdout.write(`\nMillion ops/s (best of ${plan.runs}), one operation at a time\n${table}\n`);
+    const cpuBest = (c: DeviceCell): number => Math.min(...(cpuPerOp.get(c) ?? [NaN]).slice(-plan.runs));
+    process.stdout.write(`CPU µs per operation (least of the timed runs): ${cells.map((c) => `${c} ${cpuBest(c).toFixed(1)}`).join(', ')}\n`);
     let deviceFigures: Record<string, number> = {};
     if (before && after) {
       const ops = after.operations.reads + after.operations.upserts - before.operations.reads - before.operations.upserts;
@@ -235,7 +250,7 @@ export async function runDeviceScenario(plan: DeviceLoopPlan): Promise<void> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const file = join(plan.outDir, `loop-device-${stamp}.json`);
     const config = { ...plan, dir: root, logMemory, pageSize, buckets, node: process.version, oxifasterReferenceOps: OXIFASTER_REFERENCE_OPS };
-    writeFileSync(file, JSON.stringify({ config, loads, runs: Object.fromEntries(perCell), deviceFigures, rss: process.memoryUsage().rss, sink }, null, 2));
+    writeFileSync(file, JSON.stringify({ config, loads, runs: Object.fromEntries(perCell), cpuMicrosPerOp: Object.fromEntries(cpuPerOp), deviceFigures, rss: process.memoryUsage().rss, sink }, null, 2));
     process.stdout.write(`wrote ${file}\n`);
   } finally {
     await store?.close();
