@@ -19,6 +19,11 @@
  *
  * Flags: --records 1M --ops 2M --runs 3 --workloads A,B,C --dists zipf,uniform --seed 42 --cells (a subset, for profiling)
  *        --lmdb-seconds 3 (a cap per lmdb run) --quick (100k records, 300k ops, 2 runs).
+ *
+ * `--scenario device` (bench/lib/device-loop.ts): reads from the hot device, larger than memory —
+ * 10M records of 100 B values, 10% of the data in memory, file device, YCSB-B Zipf, one operation
+ * at a time, f2kv beside classic-level. Flags: --records --ops --runs --value-bytes
+ * --memory-fraction 0.1 --read-cache-fraction 0 --cap-seconds 20 --cells --dir --out.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +33,7 @@ import { performance } from 'node:perf_hooks';
 import { open, type RootDatabase } from 'lmdb';
 import { FasterKv, PENDING } from '../src/index.js';
 import { Flags } from './lib/args.js';
+import { DEVICE_CELLS, runDeviceScenario, type DeviceCell } from './lib/device-loop.js';
 import { fmtInt, fmtMops, fmtRatio, renderTable } from './lib/table.js';
 import {
   generateOps,
@@ -52,6 +58,28 @@ const VALUE_BYTES = 8;
 const VALUE_VARIANTS = 1024;
 
 const flags = new Flags(process.argv.slice(2));
+const scenario = flags.string('scenario', 'memory');
+if (scenario !== 'memory' && scenario !== 'device') throw new Error(`--scenario: memory or device, got "${scenario}"`);
+if (scenario === 'device') {
+  await runDeviceScenario({
+    records: flags.count('records', 10_000_000),
+    ops: flags.count('ops', 1_000_000),
+    runs: flags.count('runs', 2),
+    seed: flags.count('seed', 42),
+    valueBytes: flags.count('value-bytes', 100),
+    memoryFraction: Number(flags.string('memory-fraction', '0.1')),
+    readCacheFraction: Number(flags.string('read-cache-fraction', '0')),
+    capSeconds: Number(flags.string('cap-seconds', '20')),
+    cells: flags.list('cells', [...DEVICE_CELLS]).map((c) => {
+      if (!(DEVICE_CELLS as readonly string[]).includes(c)) throw new Error(`--cells: ${DEVICE_CELLS.join(', ')}; got "${c}"`);
+      return c as DeviceCell;
+    }),
+    outDir: flags.string('out', 'bench/results'),
+    dir: flags.optionalString('dir'),
+  });
+  flags.rejectUnknown();
+  process.exit(0);
+}
 const quick = flags.has('quick') && flags.bool('quick', false);
 const records = flags.count('records', quick ? 100_000 : 1_000_000);
 const opCount = flags.count('ops', quick ? 300_000 : 2_000_000);

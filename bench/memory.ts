@@ -8,6 +8,7 @@
  * because its child process also holds the workload stream and bookkeeping.
  *
  *   node --expose-gc dist/bench/memory.js [--records 1000000] [--buckets 262144,131072]
+ *   node --expose-gc dist/bench/memory.js --scenario huge [--records 100000000] [--buckets …]
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { FasterKv } from '../src/index.js';
@@ -68,6 +69,63 @@ async function measure(buckets: number): Promise<Row> {
     overflowBuckets: st.index.overflowBuckets,
     lookupNs: best,
   };
+}
+
+/**
+ * `--scenario huge`: 100M records (8 B keys and values) in one store, loaded and every one read
+ * back and checked, with the load rate and RSS printed. A Map<string, …> stops at 2^24 entries
+ * (16.7M). Not for CI: it needs about 8 GiB and minutes. Flags: --records, --buckets.
+ */
+async function huge(): Promise<void> {
+  const n = Number(flag('records', '100000000'));
+  const buckets = Number(flag('buckets', String(2 ** Math.max(4, Math.round(Math.log2(n / 6))))));
+  fullGc();
+  const before = process.memoryUsage().rss;
+  const logMemory = Math.ceil((n * 40 * 1.05) / 2 ** 22) * 2 ** 22 + 2 ** 24;
+  const store = await FasterKv.open({ index: { buckets, autoGrow: false }, log: { device: 'memory://', pageSize: '4MiB', memorySize: logMemory } });
+  const s = store.startSession();
+  const key = new Uint8Array(8);
+  const view = new DataView(key.buffer);
+  const value = new Uint8Array(8);
+  const valueView = new DataView(value.buffer);
+  const say = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  say(`huge: ${fmtInt(n)} records, 8 B keys and values, ${fmtInt(buckets)} buckets, memory:// log of up to ${(logMemory / 2 ** 30).toFixed(2)} GiB`);
+  let t = performance.now();
+  for (let i = 0; i < n; i++) {
+    view.setUint32(0, Math.imul(i, 0x9e3779b1) >>> 0, true);
+    view.setUint32(4, i, true);
+    valueView.setUint32(0, i, true);
+    valueView.setUint32(4, ~i, true);
+    s.upsertSync(key, value);
+    if (i % 10_000_000 === 9_999_999) say(`loaded ${fmtInt(i + 1)} (rss ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB)`);
+  }
+  const loadSeconds = (performance.now() - t) / 1000;
+  fullGc();
+  const rss = process.memoryUsage().rss - before;
+  const st = store.stats();
+  say(`load: ${loadSeconds.toFixed(1)} s, ${fmtInt(n / loadSeconds)} records/s; RSS +${(rss / 2 ** 30).toFixed(2)} GiB = ${(rss / n - 16).toFixed(1)} B per record beyond key and value; structural ${((st.index.bytes + st.log.memoryBytes) / n - 16).toFixed(1)} B (index ${(st.index.bytes / n).toFixed(1)} B, ${fmtInt(st.index.overflowBuckets)} overflow buckets)`);
+  t = performance.now();
+  const out = new Uint8Array(8);
+  const outView = new DataView(out.buffer);
+  let wrong = 0;
+  for (let i = 0; i < n; i++) {
+    view.setUint32(0, Math.imul(i, 0x9e3779b1) >>> 0, true);
+    view.setUint32(4, i, true);
+    if (s.readInto(key, out) !== 8 || outView.getUint32(0, true) !== i || outView.getUint32(4, true) !== (~i >>> 0)) wrong++;
+  }
+  const verifySeconds = (performance.now() - t) / 1000;
+  say(`verified all ${fmtInt(n)} records in ${verifySeconds.toFixed(1)} s (${fmtInt(n / verifySeconds)} reads/s): ${fmtInt(wrong)} wrong`);
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/memory-huge-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ benchmark: 'memory-huge', command: process.argv.join(' '), records: n, buckets, loadSeconds, loadRate: n / loadSeconds, rssBytes: rss, rssBeyondPerRecord: rss / n - 16, structuralBeyondPerRecord: (st.index.bytes + st.log.memoryBytes) / n - 16, verifySeconds, wrong }, null, 2));
+  say(`JSON: ${file}`);
+  await store.close();
+  if (wrong > 0) process.exit(1);
+}
+
+if (flag('scenario', 'table') === 'huge') {
+  await huge();
+  process.exit(0);
 }
 
 const rows: Row[] = [];

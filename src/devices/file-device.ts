@@ -1,4 +1,4 @@
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, readSync as fsReadSync } from 'node:fs';
 import { access, mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClosedError, ConfigError, F2Error } from '../core/errors.js';
@@ -37,6 +37,11 @@ export class FileDevice implements StorageDevice {
   readonly persistent = true;
   readonly segmentSize: number;
   private readonly handles = new Map<number, Promise<FileHandle>>();
+  /**
+   * Descriptors of the segments whose handles have opened, for readSync (which runs to completion
+   * before truncation or close can release them; async reads keep using the FileHandle).
+   */
+  private readonly fds = new Map<number, number>();
   private readonly dirty = new Set<number>();
   private directoryDirty = false;
   private beginAddress: number;
@@ -103,7 +108,12 @@ export class FileDevice implements StorageDevice {
     const flags = create ? fsConstants.O_RDWR | fsConstants.O_CREAT : fsConstants.O_RDWR;
     h = open(path, flags, 0o644);
     this.handles.set(index, h);
-    h.catch(() => this.handles.delete(index));
+    h.then(
+      (fh) => {
+        if (this.handles.get(index) === h) this.fds.set(index, fh.fd);
+      },
+      () => this.handles.delete(index),
+    );
     if (create) this.directoryDirty = true;
     return h;
   }
@@ -178,6 +188,37 @@ export class FileDevice implements StorageDevice {
     return out;
   }
 
+  /**
+   * Reads [address, address + length) into `out` on the calling thread (pread; a page-cache hit
+   * costs a few µs). Returns the bytes read, or undefined when the range spans two segments or its
+   * segment has no open descriptor yet (use read()). Same errors as read().
+   */
+  readSync(address: number, length: number, out: Uint8Array): number | undefined {
+    this.check();
+    checkReadRange(this.name, address, length);
+    if (length === 0) return 0;
+    if (address < this.beginAddress || address >= this.endAddress) {
+      throw new RangeError(`read [${address}, ${address + length}) of ${this.name} is outside the written extent [${this.beginAddress}, ${this.endAddress}) (never written or truncated)`);
+    }
+    const n = Math.min(length, this.endAddress - address, out.length);
+    const index = Math.floor(address / this.segmentSize);
+    const offset = address - index * this.segmentSize;
+    if (offset + n > this.segmentSize) return undefined;
+    const fd = this.fds.get(index);
+    if (fd === undefined) return undefined;
+    this.counters.reads++;
+    let done = 0;
+    while (done < n) {
+      const bytesRead = fsReadSync(fd, out, done, n - done, offset + done);
+      if (bytesRead === 0) {
+        throw new RangeError(`read [${address}, ${address + n}) of ${this.name}: segment ${segmentName(index)} ends at offset ${offset + done} (never written)`);
+      }
+      done += bytesRead;
+    }
+    this.counters.bytesRead += n;
+    return n;
+  }
+
   async sync(): Promise<void> {
     this.check();
     await this.syncNow();
@@ -217,6 +258,7 @@ export class FileDevice implements StorageDevice {
       const index = Number(SEGMENT.exec(name)![1]);
       const h = this.handles.get(index);
       this.handles.delete(index);
+      this.fds.delete(index);
       this.dirty.delete(index);
       if (h) await (await h.catch(() => undefined))?.close();
       await unlink(join(this.directory, name)).catch((e: unknown) => {
@@ -243,6 +285,8 @@ export class FileDevice implements StorageDevice {
       this.closed = true;
       for (const h of this.handles.values()) await (await h.catch(() => undefined))?.close();
       this.handles.clear();
+      this.fds.clear();
     }
   }
 }
+

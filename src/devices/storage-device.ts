@@ -35,6 +35,13 @@ export interface StorageDevice {
   readonly persistent: boolean;
   write(address: number, bytes: Uint8Array): Promise<void>;
   read(address: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional synchronous read on the calling thread, for devices whose bytes are usually in the
+   * operating system's page cache (a local file: a few µs, no thread-pool round trip). Reads
+   * [address, address + length) into out[0, ..) with read()'s rules and returns the number of bytes
+   * read, or undefined when it cannot answer synchronously now (the caller uses read()).
+   */
+  readSync?(address: number, length: number, out: Uint8Array): number | undefined;
   sync(): Promise<void>;
   truncateUntil(address: number): Promise<void>;
   extent(): DeviceExtent;

@@ -41,6 +41,8 @@ import type { KvIndex } from './kv-index.js';
 import type { ResolvedOptions } from './options.js';
 
 const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Chunks a snapshot recovery checks or downloads at a time (ranged GETs in flight). */
+const RESTORE_PARALLEL = 6;
 
 export interface RecoveredCheckpoint {
   token: string;
@@ -94,6 +96,7 @@ export class CheckpointManager {
   private segments: LogSegment[];
   private chunks: [number, number, number][];
   private readonly segmentDevices = new Map<string, ObjectLogDevice>();
+  private readonly segmentDevicesOpening = new Map<string, Promise<ObjectLogDevice>>();
   /** Log tail and session serials at the last checkpoint (to skip an empty final checkpoint). */
   private lastTail = -1;
   private lastSerials = '';
@@ -282,28 +285,36 @@ export class CheckpointManager {
    * range is downloaded from the checkpoint store (a fresh machine, or a damaged local log).
    */
   private async restoreToDevice(c: CheckpointDescriptor, device: StorageDevice): Promise<void> {
+    // Tasks over disjoint ranges of at most UPLOAD_CHUNK_BYTES: a chunk with a checksum is kept
+    // when the local bytes match it, anything else is downloaded. They run RESTORE_PARALLEL at a
+    // time (parallel ranged GETs; checksum work overlaps with the transfers of the others).
+    const tasks: { from: number; to: number; crc: number | undefined }[] = [];
+    const download = (from: number, to: number): void => {
+      for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) tasks.push({ from: a, to: Math.min(a + UPLOAD_CHUNK_BYTES, to), crc: undefined });
+    };
     let covered = c.beginAddress;
-    const fetch = async (from: number, to: number): Promise<void> => {
+    for (const [from, to, crc] of c.chunks ?? []) {
+      if (to <= covered) continue;
+      if (from > covered) download(covered, from);
+      if (from >= covered) tasks.push({ from, to, crc });
+      else download(covered, to);
+      covered = to;
+    }
+    if (covered < c.finalAddress) download(covered, c.finalAddress);
+    await forEachConcurrently(tasks, RESTORE_PARALLEL, async ({ from, to, crc }) => {
+      if (crc !== undefined) {
+        const local = await device.read(from, to - from).catch(() => undefined);
+        if (local !== undefined && local.length === to - from && crc32c(local) === crc) {
+          this.keptBytes += to - from;
+          return;
+        }
+      }
       for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
         const n = Math.min(UPLOAD_CHUNK_BYTES, to - a);
         await device.write(a, await this.readSegments(c, a, n));
         this.restoredBytes += n;
       }
-    };
-    for (const [from, to, crc] of c.chunks ?? []) {
-      if (to <= covered) continue;
-      if (from > covered) await fetch(covered, from);
-      const start = Math.max(from, covered);
-      let intact = false;
-      if (start === from) {
-        const local = await device.read(from, to - from).catch(() => undefined);
-        intact = local !== undefined && local.length === to - from && crc32c(local) === crc;
-      }
-      if (intact) this.keptBytes += to - from;
-      else await fetch(start, to);
-      covered = to;
-    }
-    if (covered < c.finalAddress) await fetch(covered, c.finalAddress);
+    });
     await device.sync();
   }
 
@@ -319,13 +330,20 @@ export class CheckpointManager {
     return new CorruptionError(`checkpoint ${c.token} is damaged: ${err.message}; ${o} (open with recover: "<token>")`, object, { cause: err });
   }
 
-  private async segmentDevice(prefix: string): Promise<ObjectLogDevice> {
-    let d = this.segmentDevices.get(prefix);
-    if (!d) {
-      d = await ObjectLogDevice.open(this.store, { prefix });
-      this.segmentDevices.set(prefix, d);
+  private segmentDevice(prefix: string): Promise<ObjectLogDevice> {
+    const d = this.segmentDevices.get(prefix);
+    if (d) return Promise.resolve(d);
+    // One open per prefix, also when parallel restore tasks ask at once.
+    let opening = this.segmentDevicesOpening.get(prefix);
+    if (!opening) {
+      opening = ObjectLogDevice.open(this.store, { prefix }).then((device) => {
+        this.segmentDevices.set(prefix, device);
+        return device;
+      });
+      opening.finally(() => this.segmentDevicesOpening.delete(prefix)).catch(() => undefined);
+      this.segmentDevicesOpening.set(prefix, opening);
     }
-    return d;
+    return opening;
   }
 
   private async readSegments(c: CheckpointDescriptor, address: number, length: number): Promise<Uint8Array> {
@@ -498,10 +516,18 @@ export class CheckpointManager {
     const device = await this.segmentDevice(prefix);
     // Retries an upload that failed at an earlier checkpoint (write() refuses to go on past one).
     await device.sync();
+    // Read ahead: the local read of the next chunk runs while this one is checksummed and handed
+    // to the device, whose PUTs run in parallel (up to its maxPendingUploads).
+    const readChunk = (a: number): Promise<Uint8Array> => {
+      const p = hlog.readRange(a, Math.min(UPLOAD_CHUNK_BYTES, to - a));
+      p.catch(() => undefined); // awaited below; a failure of a read-ahead no one awaits is not unhandled
+      return p;
+    };
+    let next = readChunk(from);
     for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
-      const n = Math.min(UPLOAD_CHUNK_BYTES, to - a);
-      const bytes = await hlog.readRange(a, n);
-      this.chunks.push([a, a + n, crc32c(bytes)]);
+      const bytes = await next;
+      if (a + UPLOAD_CHUNK_BYTES < to) next = readChunk(a + UPLOAD_CHUNK_BYTES);
+      this.chunks.push([a, a + bytes.length, crc32c(bytes)]);
       await device.write(a, bytes);
     }
     await device.sync();
@@ -554,6 +580,24 @@ export class CheckpointManager {
     this.segmentDevices.clear();
     await this.store.close();
   }
+}
+
+/** Runs fn over items with at most `limit` calls in flight; rejects with the first failure (after the calls in flight settle). */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.err;
 }
 
 function retainedBy(e: ManifestEntry, retained: CheckpointDescriptor[]): boolean {

@@ -63,6 +63,8 @@ export interface OperationStats {
   inPlaceUpdates: number;
   appends: number;
   pendingReads: number;
+  /** Reads of the sync API that followed their chain onto the device synchronously (no PENDING). */
+  syncDeviceReads: number;
   pendingRoomWaits: number;
   retries: number;
 }
@@ -154,7 +156,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   private readonly sessions = new Map<string, Session>();
   private readonly log = componentLogger('faster-kv');
   readonly opStats: OperationStats = {
-    reads: 0, upserts: 0, rmws: 0, deletes: 0, inPlaceUpdates: 0, appends: 0, pendingReads: 0, pendingRoomWaits: 0, retries: 0,
+    reads: 0, upserts: 0, rmws: 0, deletes: 0, inPlaceUpdates: 0, appends: 0, pendingReads: 0, syncDeviceReads: 0, pendingRoomWaits: 0, retries: 0,
   };
 
   protected constructor(index: I, hlog: HybridLog, options: ResolvedOptions) {
@@ -869,6 +871,40 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       address = recordPrevious(record.u32, 0);
     }
     return undefined;
+  }
+
+  /**
+   * findOnDevice on the calling thread, for the sync API, when the device reads synchronously (a
+   * local file: a page-cache hit costs a few µs, where an async read waits for a thread-pool round
+   * trip). Starts at pendingAddress (set by the PENDING_IO that led here). Returns the record,
+   * undefined when the chain ends, or null when it cannot finish synchronously (the caller goes
+   * PENDING and continues with the async API). Nothing can move begin while it runs.
+   */
+  findOnDeviceSync(key: Uint8Array, length: number): DeviceRecord | undefined | null {
+    const hlog = this.hlog;
+    if (!hlog.syncReads) return null;
+    let address = this.pendingAddress;
+    while (address >= hlog.beginAddress) {
+      const record = hlog.readRecordSync(address);
+      if (record === undefined) return null;
+      if (recordKeyEquals(record.u8, record.u32, 0, key, length) && !this.isDiscarded(address, record.u32[1]!)) return record;
+      address = recordPrevious(record.u32, 0);
+    }
+    return undefined;
+  }
+
+  /**
+   * Completes a read that went PENDING_IO synchronously when the device allows (see
+   * findOnDeviceSync), caching the record found in the read cache as the async path does.
+   * Returns null when the caller must continue with the async API.
+   */
+  readDeviceSync(key: Uint8Array, length: number): DeviceRecord | undefined | null {
+    const seenEntry = this.pendingEntryAddress;
+    const record = this.findOnDeviceSync(key, length);
+    if (record === null) return null;
+    this.opStats.syncDeviceReads++;
+    this.cacheDeviceRecord(key, length, record, seenEntry);
+    return record;
   }
 
   /** Runs `op` as an in-flight operation: close() waits for it. */

@@ -65,9 +65,12 @@ export class Session {
   /** The value (a copy), undefined when absent, or PENDING when the record is on the device. */
   readSync(key: Bytes): Uint8Array | undefined | Pending {
     const store = this.store;
-    const address = this.startRead(this.key(key));
+    const k = this.key(key);
+    const address = this.startRead(k);
     if (address > 0) return store.valueAt(address);
     if (address === NOT_FOUND) return undefined;
+    const record = store.readDeviceSync(k, k.length);
+    if (record !== null) return record === undefined ? undefined : deviceValue(record);
     return this.notDone(store.opStats, 'reads');
   }
 
@@ -87,9 +90,12 @@ export class Session {
    */
   readInto(key: Bytes, out: Uint8Array): number {
     const store = this.store;
-    const address = this.startRead(this.key(key));
+    const k = this.key(key);
+    const address = this.startRead(k);
     if (address > 0) return store.valueInto(address, out);
     if (address === NOT_FOUND) return -1;
+    const record = store.readDeviceSync(k, k.length);
+    if (record !== null) return record === undefined ? -1 : deviceValueInto(record, out);
     this.notDone(store.opStats, 'reads');
     return PENDING_CODE;
   }
@@ -111,7 +117,16 @@ export class Session {
     const store = this.store;
     this.serial++;
     store.opStats.rmws++;
-    const r = store.rmwInMemory(k, k.length, fn);
+    let r = store.rmwInMemory(k, k.length, fn);
+    if (r === PENDING_IO) {
+      // The old value is on the device: read it here when the device reads synchronously.
+      const seenEntry = store.pendingEntryAddress;
+      const record = store.findOnDeviceSync(k, k.length);
+      if (record !== null) {
+        store.opStats.syncDeviceReads++;
+        r = store.rmwAfterIo(k, k.length, fn, record === undefined ? undefined : deviceValue(record), seenEntry);
+      }
+    }
     if (r !== OK) return this.notDone(store.opStats, 'rmws');
     const next = store.lastRmwValue!;
     if (store.operationLog !== undefined) this.logWrite(store.operationLog, ENTRY_UPSERT, this.serial, k, next);
@@ -373,3 +388,12 @@ export function deviceValue(record: DeviceRecord): Uint8Array | undefined {
   return record.u8.slice(start, start + u32[3]!);
 }
 
+/** Copies a device record's value into `out` (when it fits); returns its length, or -1 for a tombstone. */
+function deviceValueInto(record: DeviceRecord, out: Uint8Array): number {
+  const u32 = record.u32;
+  if ((u32[1]! & FLAG_TOMBSTONE) !== 0) return -1;
+  const start = RECORD_HEADER_BYTES + u32[2]!;
+  const length = u32[3]!;
+  if (length <= out.length) out.set(record.u8.subarray(start, start + length));
+  return length;
+}

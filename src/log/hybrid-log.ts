@@ -470,6 +470,49 @@ export class HybridLog {
     return { u8: aligned, u32, address };
   }
 
+  /** True when the device can read synchronously (readRecordSync may answer). */
+  get syncReads(): boolean {
+    return this.device.readSync !== undefined;
+  }
+
+  /** Scratch buffer of readRecordSync (grown for a larger record), viewed as bytes and words. */
+  private syncScratch8 = new Uint8Array(4096);
+  private syncScratch32 = new Uint32Array(this.syncScratch8.buffer);
+
+  /**
+   * readRecord on the calling thread, for callers of the sync API. The record is read into a
+   * scratch buffer and verified there: the result is valid only until the next readRecordSync
+   * (callers copy what they keep). Returns undefined when the device cannot read synchronously
+   * now (use readRecord). Throws CorruptionError like readRecord.
+   */
+  readRecordSync(address: number): DeviceRecord | undefined {
+    const device = this.device;
+    if (device.readSync === undefined) return undefined;
+    const room = (this.pageOf(address) + 1) * this.pageSize - address;
+    let n = device.readSync(address, Math.min(this.readEstimate, room), this.syncScratch8);
+    if (n === undefined) return undefined;
+    this.deviceReads++;
+    const size = n >= RECORD_HEADER_BYTES ? this.syncScratch32[4]! : 0;
+    if (size < RECORD_HEADER_BYTES || (size & 7) !== 0 || size > room) {
+      throw new CorruptionError(`record at address ${address} on ${this.device.name} has an invalid size ${size}`, this.device.name);
+    }
+    if (size > n) {
+      if (size > this.syncScratch8.length) {
+        this.syncScratch8 = new Uint8Array(2 ** Math.ceil(Math.log2(size)));
+        this.syncScratch32 = new Uint32Array(this.syncScratch8.buffer);
+      }
+      n = device.readSync(address, size, this.syncScratch8);
+      if (n === undefined) return undefined;
+      this.deviceReads++;
+    }
+    const u8 = this.syncScratch8.subarray(0, size);
+    const u32 = this.syncScratch32;
+    if (n < size || !verifyRecord(u8, u32, 0)) {
+      throw new CorruptionError(`record at address ${address} on ${this.device.name} failed its checksum`, this.device.name);
+    }
+    return { u8, u32, address };
+  }
+
   stats(): HybridLogStats {
     const memoryBytes = this.frames.memoryBytes;
     return {
