@@ -45,9 +45,11 @@ export function redactedConfig(config: StoreConfig): ConfigTree {
       cold_to_cold: render('compaction.cold_to_cold', r.cold.compaction),
     };
     Object.assign(checkpoint, { url: r.checkpoint.url, keep: r.checkpoint.keep, on_close: r.checkpoint.onClose });
-    if (config.checkpointIntervalMs !== undefined) checkpoint['interval'] = formatDuration(config.checkpointIntervalMs);
+    if (r.checkpoint.intervalMs > 0) checkpoint['interval'] = formatDuration(r.checkpoint.intervalMs);
+    checkpoint['fence_check_interval'] = formatDuration(r.checkpoint.fenceCheckIntervalMs);
     checkpoint['recover'] = r.recover;
     out['checkpoint'] = checkpoint;
+    if (r.durability !== undefined) out['durability'] = render('durability', r.durability);
     out['prices'] = render('prices', r.prices);
   } else {
     const r = s.resolved;
@@ -61,9 +63,11 @@ export function redactedConfig(config: StoreConfig): ConfigTree {
     out['compaction'] = { hot: render('compaction.hot', compaction) };
     if (r.checkpoint.url !== undefined) checkpoint['url'] = r.checkpoint.url;
     Object.assign(checkpoint, { mode: r.checkpoint.mode, keep: r.checkpoint.keep, on_close: r.checkpoint.onClose });
-    if (config.checkpointIntervalMs !== undefined) checkpoint['interval'] = formatDuration(config.checkpointIntervalMs);
+    if (r.checkpoint.intervalMs > 0) checkpoint['interval'] = formatDuration(r.checkpoint.intervalMs);
+    checkpoint['fence_check_interval'] = formatDuration(r.checkpoint.fenceCheckIntervalMs);
     checkpoint['recover'] = r.recover;
     out['checkpoint'] = checkpoint;
+    if (r.durability !== undefined) out['durability'] = render('durability', r.durability);
   }
   const stores = config.tree['object_store'] as ConfigTree | undefined;
   if (stores !== undefined) {

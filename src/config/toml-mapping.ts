@@ -27,6 +27,7 @@ const SECTIONS: Readonly<Record<StoreKind, readonly (readonly [toml: string, opt
     ['compaction.cold_to_cold', 'compaction.coldToCold'],
     ['checkpoint', 'checkpoint'],
     ['prices', 'prices'],
+    ['durability', 'durability'],
   ],
   faster: [
     ['hot.index', 'index'],
@@ -34,11 +35,15 @@ const SECTIONS: Readonly<Record<StoreKind, readonly (readonly [toml: string, opt
     ['hot.read_cache', 'readCache'],
     ['compaction.hot', 'compaction'],
     ['checkpoint', 'checkpoint'],
+    ['durability', 'durability'],
   ],
 };
 
 /** Keys the config layer reads itself instead of passing them on. */
-const OWN_KEYS = new Set(['checkpoint.interval', 'checkpoint.recover']);
+const OWN_KEYS = new Set(['checkpoint.recover']);
+
+/** The key naming a table's object-store URL, where it is not `url`. */
+const URL_KEY: Readonly<Record<string, string>> = { durability: 'log' };
 
 /** Tables that make no sense for one kind of store, with what to do instead. */
 const WRONG_KIND: Readonly<Record<StoreKind, Readonly<Record<string, string>>>> = {
@@ -87,18 +92,15 @@ export function mapStoreOptions(tree: ConfigTree): MappedOptions {
   if (interval !== undefined && interval < 1000) {
     throw new ConfigError('checkpoint.interval', `must be at least "1s" (each checkpoint writes the index and the new log), got ${interval} ms`);
   }
-  // Periodic checkpoints: once CheckpointOptions and F2CheckpointOptions have intervalMs, pass it on:
-  // if (interval !== undefined) ensure(options, 'checkpoint')['intervalMs'] = interval;
-  // [durability] (DURABILITY): the store-wide durability option maps here when it exists:
-  // if (tree['durability'] !== undefined) options['durability'] = mapDurability(tree['durability']);
 
   const objectStores = (tree['object_store'] ?? {}) as ConfigTree;
   const storeSchemes: Record<string, 's3' | 'az' | 'file' | 'memory'> = {};
-  const urlSections = kind === 'f2' ? ['cold', 'checkpoint'] : ['checkpoint'];
+  const urlSections = kind === 'f2' ? ['cold', 'checkpoint', 'durability'] : ['checkpoint', 'durability'];
   for (const section of urlSections) {
-    const url = (valueAt(tree, section) as ConfigTree | undefined)?.['url'];
+    const urlKey = URL_KEY[section] ?? 'url';
+    const url = (valueAt(tree, section) as ConfigTree | undefined)?.[urlKey];
     if (typeof url !== 'string') continue;
-    const scheme = parseObjectStoreUrl(url, `${section}.url`).scheme;
+    const scheme = parseObjectStoreUrl(url, `${section}.${urlKey}`).scheme;
     storeSchemes[`${section}.store`] = scheme;
     const given = scheme === 'memory' ? undefined : (objectStores[scheme] as ConfigTree | undefined);
     if (given !== undefined) ensure(options, section)['store'] = objectStoreOptions(scheme as 's3' | 'az' | 'file', given);
@@ -128,7 +130,8 @@ export function tomlPathOfOption(kind: StoreKind, optionPath: string, storeSchem
   for (const [storePath, scheme] of Object.entries(storeSchemes)) {
     if (optionPath !== storePath && !optionPath.startsWith(`${storePath}.`)) continue;
     const rest = optionPath.slice(storePath.length + 1);
-    const urlKey = storePath.replace(/\.store$/, '.url');
+    const section = storePath.replace(/\.store$/, '');
+    const urlKey = `${section}.${URL_KEY[section] ?? 'url'}`;
     if (scheme === 'memory' || rest === '') return urlKey;
     const keys = OBJECT_STORE_TABLES[scheme].keys;
     // An option the table does not have (a store's own path such as `directory`) is about the URL.

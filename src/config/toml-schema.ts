@@ -93,7 +93,7 @@ export const OBJECT_STORE_TABLES: Readonly<Record<'s3' | 'az' | 'file', TableSpe
   file: table({ create_if_missing: k('boolean', 'createIfMissing') }),
 };
 
-/** The whole file. Options of `log`, `metrics` and checkpoint.interval are read by the config layer itself. */
+/** The whole file. Options of `log` and `metrics` are read by the config layer itself. */
 export const CONFIG_SCHEMA: TableSpec = table(
   {},
   {
@@ -114,15 +114,20 @@ export const CONFIG_SCHEMA: TableSpec = table(
       keep: k('integer', 'keep'),
       on_close: k('boolean', 'onClose'),
       interval: k('duration', 'intervalMs'),
+      fence_check_interval: k('duration', 'fenceCheckIntervalMs'),
       recover: k('recover', 'recover'),
     }),
     object_store: table({}, OBJECT_STORE_TABLES),
     prices: table({ get: k('number', 'get'), put: k('number', 'put'), list: k('number', 'list'), head: k('number', 'head'), delete: k('number', 'delete') }),
     log: table({ level: k('string', 'level'), destination: k('string', 'destination') }),
     metrics: table({ enabled: k('boolean', 'enabled'), port: k('integer', 'port'), path: k('string', 'path'), prefix: k('string', 'prefix') }),
-    // [durability]: reserved for the store-wide durability option (being added to FasterKvOptions and
-    // F2KvOptions). Add its keys here and map them in toml-mapping.ts (see DURABILITY there).
-    durability: table({}),
+    durability: table({
+      mode: k('string', 'mode'),
+      log: k('url', 'log'),
+      commit_interval: k('duration', 'commitIntervalMs'),
+      memory_size: k('size', 'memorySize'),
+      page_size: k('size', 'pageSize'),
+    }),
   },
 );
 
