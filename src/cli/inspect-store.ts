@@ -15,13 +15,15 @@ import type { Io } from './io.js';
 /** What inspect found wrong (one line per damaged object or checkpoint) and verifyStore's advice. */
 export interface InspectFindings {
   problems: string[];
+  /** Per tier, the checkpoints that cannot be opened ("cold: 000005-…, 000003-…"). */
+  unusable: string[];
   advice: string[];
   objectsChecked: number;
   bytesChecked: number;
 }
 
 export function newFindings(): InspectFindings {
-  return { problems: [], advice: [], objectsChecked: 0, bytesChecked: 0 };
+  return { problems: [], unusable: [], advice: [], objectsChecked: 0, bytesChecked: 0 };
 }
 
 type CheckpointOf<T extends Tier> = Extract<VerifiedCheckpoint, { tier: T }>;
@@ -129,19 +131,29 @@ function showCold(report: StoreVerification, io: Io, onlyTokens?: Set<string>): 
   io.out(table(rows));
 }
 
-/** Adds what the report says is wrong to `findings`: each damaged object by name, then each checkpoint that cannot be opened. */
+/**
+ * Adds what the report says is wrong to `findings`: each damaged object by name, each checkpoint
+ * problem that is not a damaged object (a range no object holds, a tier checkpoint without a
+ * manifest), and per tier the checkpoints that cannot be opened.
+ */
 function collect(report: StoreVerification, findings: InspectFindings): void {
+  const damaged: string[] = [];
   for (const o of report.objects) {
     if (o.bytes >= 0) {
       findings.objectsChecked++;
       findings.bytesChecked += o.bytes;
     }
     if (o.ok) continue;
+    damaged.push(o.key);
     const users = o.neededBy.length > 0 ? `needed by ${o.tier} checkpoint(s) ${o.neededBy.join(', ')}` : 'no checkpoint needs it';
     findings.problems.push(`${o.store}/${o.key} (${o.kind}) ${o.problem ?? 'is damaged'}; ${users}`);
   }
   for (const c of report.checkpoints) {
-    if (!c.intact) findings.problems.push(`${c.tier} checkpoint ${c.token} cannot be opened: ${c.problems.join('; ')}`);
+    for (const p of c.problems) if (!damaged.some((key) => p.includes(key))) findings.problems.push(`${c.tier} checkpoint ${c.token}: ${p}`);
+  }
+  for (const tier of ['f2', 'hot', 'cold'] as const) {
+    const tokens = report.checkpoints.filter((c) => c.tier === tier && !c.intact).map((c) => c.token);
+    if (tokens.length > 0) findings.unusable.push(`${tier}: ${tokens.join(', ')}`);
   }
   if (!report.ok && findings.problems.length === 0) findings.problems.push(`the newest checkpoint cannot be opened: ${report.advice}`);
   findings.advice.push(report.advice);
@@ -192,11 +204,12 @@ export async function inspectUrl(url: string, io: Io, findings: InspectFindings)
 /** Prints the summary of the checks, the problems and what to do; returns the exit status (0 when nothing is wrong). */
 export function reportFindings(findings: InspectFindings, io: Io): number {
   io.out(`\nChecked ${formatCount(findings.objectsChecked)} manifests and objects (${formatBytes(findings.bytesChecked)} read; sizes and CRC-32C verified)\n`);
-  const advice = findings.advice.map((a) => `verifyStore: ${a}\n`).join('');
+  const advice = findings.advice.map((a) => `What to do: ${a}\n`).join('');
   if (findings.problems.length === 0) {
     io.out('No problems found.\n' + advice);
     return 0;
   }
-  io.out(`${findings.problems.length} PROBLEMS:\n` + keyValues(findings.problems.map((p, i) => [String(i + 1), p])) + advice);
+  const unusable = findings.unusable.length > 0 ? `Checkpoints that cannot be opened (newest first)\n${findings.unusable.map((u) => `  ${u}\n`).join('')}` : '';
+  io.out(`${findings.problems.length} PROBLEMS:\n` + keyValues(findings.problems.map((p, i) => [String(i + 1), p])) + unusable + advice);
   return 1;
 }
