@@ -41,6 +41,6 @@ export type { MetricsSettings } from './config/metrics-settings.js';
 export { ConfigFileError } from './config/config-file-error.js';
 export { parseDuration, formatDuration } from './config/duration.js';
 export { applyLogSettings } from './config/apply-log-settings.js';
-export { verifyStore, type StoreVerification, type VerifyStoreOptions, type VerifiedObject, type VerifiedCheckpoint, type StoreObjectKind } from './f2/verify-store.js';
+export { verifyStore, type StoreVerification, type VerifyStoreOptions, type VerifiedObject, type VerifiedCheckpoint, type VerifiedTier, type TierCheckpointDescriptor, type StoreObjectKind } from './f2/verify-store.js';
 export { registerMetrics, type MeteredStore, type MetricsOptions } from './metrics/register-metrics.js';
 export { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics/metrics-server.js';

@@ -27,6 +27,10 @@ withBackend('s3', 'corruption of every object kind on MinIO', (s3) => {
       label: 'minio',
       freshRoot: () => `s3://${s3.bucket}/${freshPrefix('corrupt')}`,
       store,
+      objectStoreToml: [
+        '[object_store.s3]', `endpoint = ${JSON.stringify(s3.endpoint)}`, `region = ${JSON.stringify(s3.region)}`, 'path_style = true',
+        `access_key_id = ${JSON.stringify(s3.accessKeyId)}`, `secret_access_key = ${JSON.stringify(s3.secretAccessKey)}`,
+      ].join('\n'),
       remove: async (root) => {
         const o = await openObjectStore(root, store);
         await emptyStore(o);

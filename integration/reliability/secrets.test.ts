@@ -3,14 +3,15 @@
  * captures every log line (pino at level trace, written to a capture stream), the messages,
  * stacks and full inspection of the errors of failing opens (wrong bucket, wrong access key,
  * wrong secret, unreachable endpoint, wrong account key, bad SAS token), JSON.stringify of the
- * stores' stats(), and the verifyStore report (what `f2kv inspect` shows), and asserts that none
- * of the secret strings (access key id, secret access key, account key, connection string, SAS
- * token and its signature, and the wrong secrets tried) appears in any of them.
+ * stores' stats(), the verifyStore report, and the CLI's stdout and stderr of `f2kv config check
+ * <file>` (TOML and --json) and `f2kv inspect <file>` on TOML files that hold the credentials
+ * literally and through ${ENV} references; and asserts that none of the secret strings (access
+ * key id, secret access key, account key, connection string, SAS token and its signature, and the
+ * wrong secrets tried) appears in any of them.
  *
- * To check another output (e.g. `f2kv config check` once the CLI has it), add one entry to
- * OUTPUTS: a name and a function that produces the text.
+ * To check another output, add one entry to OUTPUTS: a name and a function that produces the text.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ const { FasterKv } = await import('../../src/hot/faster-kv.js');
 const { ColdKv } = await import('../../src/cold/cold-kv.js');
 const { openObjectStore } = await import('../../src/devices/open-object-store.js');
 const { verifyStore } = await import('../../src/f2/verify-store.js');
+const { captureIo } = await import('../../src/cli/io.js');
+const { main } = await import('../../src/cli/main.js');
 const { freePort } = await import('../servers.js');
 const { emptyStore, freshPrefix } = await import('../backends.js');
 type OpenObjectStoreOptions = import('../../src/devices/open-object-store.js').OpenObjectStoreOptions;
@@ -74,7 +77,51 @@ async function workload(kv: { startSession(): { upsert(k: string, v: string): Pr
   for (let i = 0; i < 300; i += 7) expect(new TextDecoder().decode(await s.read(`k${i}`))).toBe(`v${i}-${'s'.repeat(i % 50)}`);
 }
 
-async function f2Run(label: string, base: string, store: OpenObjectStoreOptions): Promise<void> {
+/**
+ * The [object_store.<scheme>] table of a TOML file: `literal` holds the secrets as strings in the
+ * file, `viaEnv` as ${NAME} references to the variables in `env` (set only while the CLI runs).
+ */
+interface TomlCredentials {
+  literal: string;
+  viaEnv: string;
+  env: Record<string, string>;
+}
+
+const tomlString = (v: string): string => JSON.stringify(v);
+
+/** `f2kv config check <file>` (TOML, --json) and `f2kv inspect <file>` on both files; their stdout and stderr go to OUTPUTS. */
+async function cliRun(label: string, base: string, hotDir: string, toml: TomlCredentials): Promise<void> {
+  for (const [how, table] of [['literal secrets', toml.literal], ['${ENV} references', toml.viaEnv]] as const) {
+    const file = join(scratch, `${label}-${how.startsWith('literal') ? 'literal' : 'env'}.toml`);
+    writeFileSync(file, [
+      '[hot.log]', `device = ${tomlString(pathToFileURL(hotDir).href)}`,
+      '[cold]', `url = ${tomlString(`${base}/cold`)}`,
+      '[checkpoint]', `url = ${tomlString(`${base}/checkpoints`)}`,
+      table, '',
+    ].join('\n'));
+    const saved = Object.fromEntries(Object.keys(toml.env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, toml.env);
+    try {
+      for (const argv of [['config', 'check', file], ['config', 'check', '--json', file], ['inspect', file]]) {
+        const io = captureIo();
+        const code = await main(argv, io);
+        const name = `f2kv ${argv.slice(0, -1).join(' ')} <file> on ${label}, ${how}`;
+        expect(code, `${name}:\n${io.stdout()}${io.stderr()}`).toBe(0);
+        if (argv[0] === 'inspect') expect(io.stdout(), name).toContain('No problems found.');
+        else expect(io.stdout(), name).toContain('valid (two tiers: F2Kv)');
+        const text = `${io.stdout()}\n${io.stderr()}`;
+        OUTPUTS.push({ name, text: () => text });
+      }
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
+}
+
+async function f2Run(label: string, base: string, store: OpenObjectStoreOptions, toml?: TomlCredentials): Promise<void> {
   const hotDir = join(scratch, `hot-${label}`);
   const options = {
     hot: { log: { device: pathToFileURL(hotDir).href, memorySize: '32KiB', pageSize: '4KiB' }, index: { buckets: 128 } },
@@ -92,6 +139,7 @@ async function f2Run(label: string, base: string, store: OpenObjectStoreOptions)
   await reopened.close();
   const report = JSON.stringify(await verifyStore({ url: `${base}/checkpoints`, store, cold: { url: `${base}/cold`, store } }));
   OUTPUTS.push({ name: `verifyStore report (f2kv inspect) on ${label}`, text: () => report });
+  if (toml !== undefined) await cliRun(label, base, hotDir, toml);
 
   const hot = await FasterKv.open({ log: { device: pathToFileURL(join(scratch, `faster-${label}`)).href }, checkpoint: { url: `${base}/faster`, store }, recover: false });
   await workload(hot);
@@ -126,7 +174,13 @@ describe('secrets never appear in logs, errors, stats or inspect output', () => 
     addSecret('S3 access key id', info.accessKeyId);
     addSecret('S3 secret access key', info.secretAccessKey);
     const good: OpenObjectStoreOptions = { endpoint: info.endpoint, region: info.region, forcePathStyle: true, credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey } };
-    await f2Run('minio', `s3://${info.bucket}/${freshPrefix('secrets')}`, good);
+    const s3Table = (id: string, secret: string): string =>
+      ['[object_store.s3]', `endpoint = ${tomlString(info.endpoint)}`, `region = ${tomlString(info.region)}`, 'path_style = true', `access_key_id = ${id}`, `secret_access_key = ${secret}`].join('\n');
+    await f2Run('minio', `s3://${info.bucket}/${freshPrefix('secrets')}`, good, {
+      literal: s3Table(tomlString(info.accessKeyId), tomlString(info.secretAccessKey)),
+      viaEnv: s3Table('"${F2KV_SECRETS_TEST_S3_KEY_ID}"', '"${F2KV_SECRETS_TEST_S3_SECRET}"'),
+      env: { F2KV_SECRETS_TEST_S3_KEY_ID: info.accessKeyId, F2KV_SECRETS_TEST_S3_SECRET: info.secretAccessKey },
+    });
     const wrongSecret = `WRONG${randomBytes(12).toString('hex')}`;
     const wrongKeyId = `AKIAWRONG${randomBytes(6).toString('hex').toUpperCase()}`;
     addSecret('a wrong S3 secret', wrongSecret);
@@ -164,8 +218,16 @@ describe('secrets never appear in logs, errors, stats or inspect output', () => 
     addSecret('Azure SAS token', sas);
     addSecret('Azure SAS signature', signature);
     addSecret('Azure SAS signature (URL-encoded)', encodeURIComponent(signature));
-    await f2Run('azurite', `az://${info.container}/${freshPrefix('secrets')}`, { connectionString: info.connectionString });
-    await f2Run('azurite-sas', `az://${info.container}/${freshPrefix('secrets-sas')}`, { accountName: info.accountName, endpoint: info.blobEndpoint, sasToken: sas });
+    await f2Run('azurite', `az://${info.container}/${freshPrefix('secrets')}`, { connectionString: info.connectionString }, {
+      literal: `[object_store.az]\nconnection_string = ${tomlString(info.connectionString)}`,
+      viaEnv: '[object_store.az]\nconnection_string = "${F2KV_SECRETS_TEST_AZ_CONNECTION}"',
+      env: { F2KV_SECRETS_TEST_AZ_CONNECTION: info.connectionString },
+    });
+    await f2Run('azurite-sas', `az://${info.container}/${freshPrefix('secrets-sas')}`, { accountName: info.accountName, endpoint: info.blobEndpoint, sasToken: sas }, {
+      literal: `[object_store.az]\naccount_name = ${tomlString(info.accountName)}\nendpoint = ${tomlString(info.blobEndpoint)}\nsas_token = ${tomlString(sas)}`,
+      viaEnv: `[object_store.az]\naccount_name = ${tomlString(info.accountName)}\nendpoint = ${tomlString(info.blobEndpoint)}\nsas_token = "\${F2KV_SECRETS_TEST_AZ_SAS}"`,
+      env: { F2KV_SECRETS_TEST_AZ_SAS: sas },
+    });
     const wrongKey = randomBytes(32).toString('base64');
     addSecret('a wrong Azure account key', wrongKey);
     const badSas = generateAccountSASQueryParameters(

@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.js';
-import { inspectF2Checkpoints, inspectHotCheckpoints, inspectUrl, newFindings, openForReading, reportFindings, type InspectFindings } from './inspect-store.js';
+import { inspectStore, inspectUrl, newFindings, reportFindings, type InspectFindings } from './inspect-store.js';
 import { loadConfig } from '../config/load-config.js';
 import type { StoreConfig } from '../config/store-config.js';
 import { DEMO_ENTRIES, DEMO_MARKER, readMarker } from './demo-dir.js';
@@ -53,7 +53,7 @@ async function showCheckpoints(abs: string, io: Io, findings: InspectFindings): 
   const checkpoints = join(abs, 'checkpoints');
   if (await isDir(join(checkpoints, 'f2'))) {
     try {
-      await inspectF2Checkpoints(pathToFileURL(checkpoints).href, pathToFileURL(join(abs, 'cold')).href, io, findings);
+      await inspectStore({ url: pathToFileURL(checkpoints).href, cold: { url: pathToFileURL(join(abs, 'cold')).href } }, io, findings);
     } catch (e) {
       findings.problems.push(`cannot read the checkpoints in ${checkpoints}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -61,14 +61,7 @@ async function showCheckpoints(abs: string, io: Io, findings: InspectFindings): 
   }
   io.out('\nNo F2 checkpoints (no checkpoints/f2: a --hot-only run, or the two-tier store never opened here)\n');
   const hotCheckpoints = join(abs, 'hot', 'checkpoints');
-  if (await isDir(hotCheckpoints)) {
-    const store = await openForReading(pathToFileURL(hotCheckpoints).href);
-    try {
-      await inspectHotCheckpoints(store, io, findings);
-    } finally {
-      await store.close();
-    }
-  }
+  if (await isDir(hotCheckpoints)) await inspectStore({ url: pathToFileURL(hotCheckpoints).href }, io, findings);
 }
 
 /** Shows a demo directory and verifies its checkpoints; returns the exit status (1 when something is wrong). */
@@ -173,7 +166,7 @@ export async function inspectConfig(config: StoreConfig, io: Io): Promise<number
       ['checkpoints', r.checkpoint.url],
     ]));
     await showHotLogFiles(r.hot.log.device, io);
-    await inspectF2Checkpoints(r.checkpoint.url, r.cold.url, io, findings, r.checkpoint.store, r.cold.store);
+    await inspectStore({ url: r.checkpoint.url, store: r.checkpoint.store, cold: { url: r.cold.url, store: r.cold.store } }, io, findings);
   } else {
     const r = s.resolved;
     io.out(keyValues([
@@ -182,14 +175,7 @@ export async function inspectConfig(config: StoreConfig, io: Io): Promise<number
       ['checkpoints', r.checkpoint.url ?? '(none)'],
     ]));
     await showHotLogFiles(r.log.device, io);
-    if (r.checkpoint.url !== undefined) {
-      const store = await openForReading(r.checkpoint.url, r.checkpoint.store);
-      try {
-        await inspectHotCheckpoints(store, io, findings);
-      } finally {
-        await store.close();
-      }
-    }
+    if (r.checkpoint.url !== undefined) await inspectStore({ url: r.checkpoint.url, store: r.checkpoint.store }, io, findings);
   }
   return reportFindings(findings, io);
 }

@@ -670,14 +670,3 @@ export function checkLogObject(name: LogObjectName, bytes: Uint8Array): string |
   }
   return undefined;
 }
-
-/**
- * Reads a whole log object and checks it with checkLogObject (read-only; for `f2kv inspect`).
- * Resolves with the number of blocks checked; throws CorruptionError naming the object and what
- * is wrong, or ObjectNotFoundError when it is missing.
- */
-export async function verifyLogObject(store: ObjectStore, key: string, name: LogObjectName): Promise<number> {
-  const problem = checkLogObject(name, await store.get(key));
-  if (problem !== undefined) throw new CorruptionError(`object ${key} ${problem}`, key);
-  return Math.ceil((name.end - name.start) / 2 ** name.blockShift);
-}

@@ -52,10 +52,17 @@ export interface VerifiedObject {
   problem?: string;
   /** Tier tokens of the checkpoints that read this object at recovery. */
   neededBy: string[];
+  /** Hot index and cold table snapshots that parsed: what the snapshot holds. */
+  snapshot?: { entries: number; buckets: number };
 }
 
-export interface VerifiedCheckpoint {
-  tier: Tier;
+/** A checkpoint's tier and the descriptor its manifest gives (for display: `f2kv inspect`). */
+export type TierCheckpointDescriptor =
+  | { tier: 'f2'; descriptor: F2CheckpointDescriptor }
+  | { tier: 'hot'; descriptor: CheckpointDescriptor }
+  | { tier: 'cold'; descriptor: ColdCheckpointDescriptor };
+
+export type VerifiedCheckpoint = TierCheckpointDescriptor & {
   token: string;
   intact: boolean;
   /** What makes it unusable: damaged or missing objects, by key. */
@@ -63,6 +70,17 @@ export interface VerifiedCheckpoint {
   /** F2 checkpoints: the tiers' tokens. */
   hot?: string;
   cold?: string;
+};
+
+/** One tier's object store as verified: where it is and what its manifests say. */
+export interface VerifiedTier {
+  tier: Tier;
+  /** URL of the object store (credentials removed). */
+  store: string;
+  /** Manifests found (readable or not), including claim records. */
+  manifests: number;
+  /** Writer epoch of the newest readable manifest. */
+  writerEpoch?: number;
 }
 
 export interface StoreVerification {
@@ -72,6 +90,8 @@ export interface StoreVerification {
   objects: VerifiedObject[];
   /** Checkpoints of the layout's top tier (F2 for an F2 store), newest first, then the tiers'. */
   checkpoints: VerifiedCheckpoint[];
+  /** The tiers checked, top tier first. */
+  tiers: VerifiedTier[];
   /** Top-tier tokens whose checkpoints are intact, newest first. */
   recoverable: string[];
   /** True when `open` with the default `recover: true` would find the newest checkpoint intact. */
@@ -253,7 +273,8 @@ async function verifySnapshot(scan: TierScan<TokenDescriptor>, key: string, kind
   delete obj.problem;
   try {
     if (bytes.length !== expectedBytes) throw new CorruptionError(`has ${bytes.length} bytes, expected ${expectedBytes} (truncated?)`, key);
-    MemHashIndex.fromSnapshot(bytes, key);
+    const stats = MemHashIndex.fromSnapshot(bytes, key).stats();
+    obj.snapshot = { entries: stats.entries, buckets: stats.buckets };
   } catch (err) {
     obj.ok = false;
     obj.problem = errorText(err);
@@ -284,7 +305,7 @@ async function verifyHot(store: ObjectStore): Promise<TierScan<CheckpointDescrip
       }
     }
     const problems = checkpointProblems(s, c.token, holes);
-    scan.checkpoints.push({ tier: 'hot', token: c.token, intact: problems.length === 0, problems });
+    scan.checkpoints.push({ tier: 'hot', descriptor: c, token: c.token, intact: problems.length === 0, problems });
   }
   return scan;
 }
@@ -304,7 +325,7 @@ async function verifyCold(store: ObjectStore): Promise<TierScan<ColdCheckpointDe
       for (const [a, b] of h) holes.push(`${prefix}: no object holds [${a}, ${b})`);
     }
     const problems = checkpointProblems(s, c.token, holes);
-    scan.checkpoints.push({ tier: 'cold', token: c.token, intact: problems.length === 0, problems });
+    scan.checkpoints.push({ tier: 'cold', descriptor: c, token: c.token, intact: problems.length === 0, problems });
   }
   return scan;
 }
@@ -325,6 +346,11 @@ function advise(layout: string, newest: string | undefined, opens: boolean, reco
     return `the newest checkpoint${newest ? ` ${newest}` : ''} cannot be opened; intact checkpoints, newest first: ${recoverable.join(', ')}; open with recover: "${recoverable[0]}"`;
   }
   return 'no intact checkpoint remains; restore the store from a backup (or open with recover: false to start a new, empty store)';
+}
+
+function tierOf<C extends TokenDescriptor>(scan: TierScan<C>): VerifiedTier {
+  const writerEpoch = scan.entries.find((e) => e.manifest !== undefined)?.manifest?.writerEpoch;
+  return { tier: scan.tier, store: scan.store.url, manifests: scan.entries.length, ...(writerEpoch !== undefined ? { writerEpoch } : {}) };
 }
 
 async function withStore<T>(url: string, options: OpenObjectStoreOptions | undefined, fn: (s: ObjectStore) => Promise<T>): Promise<T> {
@@ -357,7 +383,7 @@ export async function verifyStore(target: string | VerifyStoreOptions): Promise<
       const damaged = objects.filter((o) => !o.ok).length;
       const layout = kind === 'cold' ? 'cold' : 'hot';
       return {
-        layout, ok: opens && damaged === 0, objects, checkpoints: scan.checkpoints, recoverable, newestOpens: opens,
+        layout, ok: opens && damaged === 0, objects, checkpoints: scan.checkpoints, tiers: [tierOf(scan)], recoverable, newestOpens: opens,
         advice: advise(layout, scan.entries[0]?.manifest?.checkpoint?.token, opens, recoverable, damaged),
       };
     });
@@ -377,7 +403,7 @@ export async function verifyStore(target: string | VerifyStoreOptions): Promise<
       if (!k) problems.push(`cold checkpoint ${c.cold} has no readable manifest`);
       else if (!k.intact) problems.push(...k.problems.map((p) => `cold ${p}`));
     }
-    f2Checkpoints.push({ tier: 'f2', token: c.token, intact: problems.length === 0, problems, hot: c.hot, cold: c.cold });
+    f2Checkpoints.push({ tier: 'f2', descriptor: c, token: c.token, intact: problems.length === 0, problems, hot: c.hot, cold: c.cold });
   }
   const newest = f2.entries[0];
   const newestToken = newest?.manifest?.checkpoint?.token;
@@ -391,6 +417,7 @@ export async function verifyStore(target: string | VerifyStoreOptions): Promise<
     ok: opens && damaged === 0,
     objects,
     checkpoints: [...f2Checkpoints, ...hot.checkpoints, ...(cold?.checkpoints ?? [])],
+    tiers: [tierOf(f2), tierOf(hot), ...(cold ? [tierOf(cold)] : [])],
     recoverable,
     newestOpens: opens,
     advice: advise('F2', newestToken, opens, recoverable, damaged) + note,

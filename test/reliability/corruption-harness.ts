@@ -10,6 +10,8 @@
  * pristine objects are written to a fresh prefix, the victim is damaged through the ObjectStore
  * API, and then:
  *   - verifyStore reports the victim as damaged (detected), and says which checkpoints are intact;
+ *   - `f2kv inspect <config>` (the CLI's main with a capturing Io, on a TOML file naming the
+ *     copy's checkpoint and cold URLs) exits 1 and names the victim;
  *   - F2Kv.open on a fresh machine (no hot directory: the hot tier comes from the checkpoint
  *     store) either fails with a CorruptionError naming the victim and, where one is intact, the
  *     older F2 token, or opens; every key then reads its checkpoint's value or rejects with a
@@ -17,11 +19,13 @@
  *   - when the newest checkpoint is unusable, opening with recover: "<token>" of the intact one
  *     that verifyStore names reads every key of that checkpoint correctly.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
+import { captureIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
 import { CorruptionError } from '../../src/core/errors.js';
 import type { ObjectStore } from '../../src/devices/object-store.js';
 import { openObjectStore, type OpenObjectStoreOptions } from '../../src/devices/open-object-store.js';
@@ -48,6 +52,8 @@ export interface CorruptionBackend {
   /** A fresh, empty root URL for one copy (`<root>/checkpoints`, `<root>/cold`). */
   freshRoot(): string;
   store: OpenObjectStoreOptions;
+  /** The same settings as TOML ([object_store.<scheme>] tables) for `f2kv inspect <config>`. */
+  objectStoreToml: string;
   /** Deletes a copy. */
   remove(root: string): Promise<void>;
 }
@@ -58,6 +64,7 @@ export function localBackend(dir: string): CorruptionBackend {
     label: 'file',
     freshRoot: () => pathToFileURL(join(dir, `copy-${++n}`)).href,
     store: {},
+    objectStoreToml: '',
     remove: async (root) => rmSync(new URL(root), { recursive: true, force: true }),
   };
 }
@@ -262,6 +269,19 @@ export async function runCase(backend: CorruptionBackend, p: Pristine, victim: S
     expect(flagged.map((o) => `${o.tier}/${o.key}`), `only the victim is flagged (${out.victim}, ${how})`).toEqual([out.victim]);
     expect(report.ok).toBe(false);
 
+    // `f2kv inspect` on a configuration file naming this copy reports the damage by the victim's name.
+    const config = join(scratch, 'inspect.toml');
+    writeFileSync(config, [
+      '[hot.log]', `device = ${JSON.stringify(pathToFileURL(join(scratch, 'inspect-hot')).href)}`,
+      '[cold]', `url = ${JSON.stringify(`${root}/cold`)}`,
+      '[checkpoint]', `url = ${JSON.stringify(`${root}/checkpoints`)}`,
+      backend.objectStoreToml, '',
+    ].join('\n'));
+    const io = captureIo();
+    const code = await main(['inspect', config], io);
+    expect(code, `f2kv inspect exits 1 on ${out.victim} (${how}):\n${io.stdout()}${io.stderr()}`).toBe(1);
+    expect(io.stdout().split('PROBLEMS:')[1] ?? '', `f2kv inspect names ${out.victim} among its problems (${how})`).toContain(victim.key);
+
     // A fresh machine: no hot directory, so the hot tier is restored from the checkpoint store.
     const hotDir = join(scratch, 'hot');
     let opened: F2Kv | undefined;
@@ -295,7 +315,7 @@ export async function runCase(backend: CorruptionBackend, p: Pristine, victim: S
     }
     expect(out.wrong, `${out.victim} ${how}`).toEqual([]);
     const how2 = out.detectedByStore ? (out.recoveredOlder ? `open/read failed naming it; ${out.recoveredOlder} opened instead` : 'a read failed naming it') : 'no read affected';
-    console.log(`[corruption ${backend.label}] ${how} ${out.victim}: verifyStore flagged it; ${how2} (${Math.round(performance.now() - started)} ms)`);
+    console.log(`[corruption ${backend.label}] ${how} ${out.victim}: verifyStore and f2kv inspect flagged it; ${how2} (${Math.round(performance.now() - started)} ms)`);
     return out;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
