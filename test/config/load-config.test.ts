@@ -102,7 +102,8 @@ describe('bad input: one ConfigFileError naming the file and the key', () => {
     expect(errorOf('[cold]\nurl = "file:///x"\n[checkpoint]\nurl = "file:///y"\nmode = "snapshot"').message)
       .toBe('config.toml: checkpoint.mode: a two-tier store always checkpoints its hot tier as a snapshot beside the cold tier; remove this key');
     expect(errorOf('[compaction.hot_to_cold]\nenabled = true').message).toContain('config.toml: compaction.hot_to_cold: there is no cold tier without a [cold] table');
-    expect(errorOf('[durability]\nmode = "sync"').message).toMatch(/^config\.toml: durability\.mode: unknown option/);
+    expect(errorOf('[durability]\nmod = "commit"').message).toMatch(/^config\.toml: durability\.mod: unknown option; did you mean "mode"\?/);
+    expect(errorOf('[durability]\nmode = "sync"').message).toBe('config.toml: durability.mode: must be "commit" or "checkpoint", got "sync"');
   });
 
   it('an unknown URL scheme, a malformed URL, a missing required URL', () => {
@@ -181,7 +182,7 @@ put = 0.0065
         store: { endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, timeoutMs: 2000, maxAttempts: 7, credentials: { accessKeyId: 'AKIA1', secretAccessKey: 's3cr3t' } },
       },
       compaction: { hotToCold: { triggerFraction: 0.5 }, coldToCold: { maxLogSize: '1GiB' } },
-      checkpoint: { url: 'file:///srv/backups', keep: 2 },
+      checkpoint: { url: 'file:///srv/backups', keep: 2, intervalMs: 5_400_000 },
       recover: false,
       prices: { put: 0.0065 },
     });
