@@ -173,6 +173,15 @@ export class ManifestStore<C extends TokenDescriptor = CheckpointDescriptor> {
     for (let seq = m.seq; ; seq++) {
       try {
         await this.store.put(manifestKey(seq), encodeManifest({ ...m, seq }), { ifNoneMatch: '*' });
+        if (seq > m.seq) {
+          // Past a seq of our own (a publish whose answer was lost): the seq we took must not be a
+          // gap that a newer writer's retention left behind its own newer manifests.
+          const newer = await this.newerWriter(seq, m.writerId);
+          if (newer !== undefined) {
+            await this.store.delete([manifestKey(seq)]).catch(() => undefined); // our own, just written
+            throw newer;
+          }
+        }
         return seq;
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err;

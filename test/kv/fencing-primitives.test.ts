@@ -123,7 +123,13 @@ describe('ManifestStore.newerWriter (the claim check)', () => {
     const keys = await m.keys();
     await store.delete([manifestKey(3)]);
     expect(await m.newerWriter(2, 'me', keys)).toBeInstanceOf(FencedError);
-    // Publishing over another writer's seq is the fence of last resort.
+    // Publishing over another writer's seq is the fence of last resort (a seq this writer's own
+    // earlier publish took, its answer lost, is skipped instead: see lost-acknowledgement.test.ts).
+    await m.publish(manifest(4, 2, 'them'));
+    await expect(m.publish(manifest(4, 1, 'me'))).rejects.toThrow(FencedError);
+    // Skipping its own seq 2 into the gap at 3 (deleted behind the newer writer's 4) is no escape.
     await expect(m.publish(manifest(2, 1, 'me'))).rejects.toThrow(FencedError);
+    expect((await m.keys()).map((k) => k.seq)).toEqual([1, 2, 4]); // and it leaves nothing in the gap
+
   });
 });
