@@ -4,6 +4,7 @@
  * `f2kv config check <file>` prints this.
  */
 import { stringify } from 'smol-toml';
+import type { ResolvedDurability } from '../kv/durability-options.js';
 import type { ConfigTree } from './config-tree.js';
 import { formatDuration } from './duration.js';
 import type { LogSettings } from './log-settings.js';
@@ -45,11 +46,7 @@ export function redactedConfig(config: StoreConfig): ConfigTree {
       cold_to_cold: render('compaction.cold_to_cold', r.cold.compaction),
     };
     Object.assign(checkpoint, { url: r.checkpoint.url, keep: r.checkpoint.keep, on_close: r.checkpoint.onClose });
-    if (r.checkpoint.intervalMs > 0) checkpoint['interval'] = formatDuration(r.checkpoint.intervalMs);
-    checkpoint['fence_check_interval'] = formatDuration(r.checkpoint.fenceCheckIntervalMs);
-    checkpoint['recover'] = r.recover;
-    out['checkpoint'] = checkpoint;
-    if (r.durability !== undefined) out['durability'] = render('durability', r.durability);
+    renderCheckpointAndDurability(out, checkpoint, r);
     out['prices'] = render('prices', r.prices);
   } else {
     const r = s.resolved;
@@ -63,11 +60,7 @@ export function redactedConfig(config: StoreConfig): ConfigTree {
     out['compaction'] = { hot: render('compaction.hot', compaction) };
     if (r.checkpoint.url !== undefined) checkpoint['url'] = r.checkpoint.url;
     Object.assign(checkpoint, { mode: r.checkpoint.mode, keep: r.checkpoint.keep, on_close: r.checkpoint.onClose });
-    if (r.checkpoint.intervalMs > 0) checkpoint['interval'] = formatDuration(r.checkpoint.intervalMs);
-    checkpoint['fence_check_interval'] = formatDuration(r.checkpoint.fenceCheckIntervalMs);
-    checkpoint['recover'] = r.recover;
-    out['checkpoint'] = checkpoint;
-    if (r.durability !== undefined) out['durability'] = render('durability', r.durability);
+    renderCheckpointAndDurability(out, checkpoint, r);
   }
   const stores = config.tree['object_store'] as ConfigTree | undefined;
   if (stores !== undefined) {
@@ -80,6 +73,19 @@ export function redactedConfig(config: StoreConfig): ConfigTree {
   out['log'] = { level: config.log.level, destination: describeDestination(config.log) };
   out['metrics'] = { ...config.metrics };
   return out;
+}
+
+/** The [checkpoint] keys both kinds of store share, and [durability] when there is an operation log. */
+function renderCheckpointAndDurability(
+  out: ConfigTree,
+  checkpoint: ConfigTree,
+  r: { checkpoint: { intervalMs: number; fenceCheckIntervalMs: number }; recover: boolean | string; durability: ResolvedDurability | undefined },
+): void {
+  if (r.checkpoint.intervalMs > 0) checkpoint['interval'] = formatDuration(r.checkpoint.intervalMs);
+  checkpoint['fence_check_interval'] = formatDuration(r.checkpoint.fenceCheckIntervalMs);
+  checkpoint['recover'] = r.recover;
+  out['checkpoint'] = checkpoint;
+  if (r.durability !== undefined) out['durability'] = render('durability', r.durability);
 }
 
 /** Option values of a resolved section under their TOML keys; sizes as "64MiB" when exact. */
