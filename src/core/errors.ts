@@ -170,6 +170,7 @@ export class AssertionFailedError extends F2Error {
   }
 }
 
+/** Throws AssertionFailedError with message when condition is falsy (an internal invariant was broken: a bug, please report it). */
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new AssertionFailedError(message);
 }
