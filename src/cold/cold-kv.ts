@@ -67,17 +67,17 @@ export interface ColdCompactionResult {
 export interface ColdKvStats {
   /** Session operations by kind, CAS retries on the slot, and reads that found no record. */
   operations: {
-    /** Reads (session and F2 lookups). */
+    /** Reads by ColdSessions (F2 reads of the cold tier count in readGets, not here). */
     reads: number;
-    /** Upserts. */
+    /** Upserts by ColdSessions. */
     upserts: number;
-    /** Read-modify-writes. */
+    /** Read-modify-writes by ColdSessions. */
     rmws: number;
-    /** Deletes. */
+    /** Deletes by ColdSessions. */
     deletes: number;
-    /** Writes retried because another writer changed the slot first (lost compare-and-set). */
+    /** Slot updates retried because the slot changed first (lost compare-and-set), compaction copies included. */
     retries: number;
-    /** Reads that found no record for the key. */
+    /** Session reads that found no value (absent or deleted). */
     notFound: number;
   };
   /** Object GETs spent by lookups (chunk reads + record reads) per lookup that went past memory or not. */
