@@ -43,26 +43,88 @@ import { chunkRecordBytes, resolveColdOptions, type ColdKvOptions, type Resolved
 import { claimCold, otherColdTokens, publishCold, retainCold, type ColdCheckpointDescriptor, type ColdClaim } from './cold-checkpoint.js';
 import { ColdSession } from './cold-session.js';
 
+/** Outcome of one cold-log compaction pass (ColdKv.compact). */
 export interface ColdCompactionResult {
+  /** Log address the pass started from (the begin address before it). */
   fromAddress: number;
+  /** Log address the pass compacted up to; the new begin address. */
   untilAddress: number;
+  /** Records read in [fromAddress, untilAddress). */
   recordsScanned: number;
+  /** Live records copied to the tail. */
   recordsCopied: number;
+  /** Tombstones dropped (the cold tier is the last tier, so deletes need no marker below it). */
   tombstonesDropped: number;
+  /** Log bytes below the new begin address, whose objects were deleted or became deletable. */
   bytesReclaimed: number;
   /** GETs spent deciding liveness and reading records. */
   gets: number;
+  /** Wall-clock duration of the pass in milliseconds. */
   durationMs: number;
 }
 
+/** Counters and sizes of a ColdKv, returned by ColdKv.stats(); counters are cumulative since open. */
 export interface ColdKvStats {
-  operations: { reads: number; upserts: number; rmws: number; deletes: number; retries: number; notFound: number };
+  /** Session operations by kind, CAS retries on the slot, and reads that found no record. */
+  operations: {
+    /** Reads by ColdSessions (F2 reads of the cold tier count in readGets, not here). */
+    reads: number;
+    /** Upserts by ColdSessions. */
+    upserts: number;
+    /** Read-modify-writes by ColdSessions. */
+    rmws: number;
+    /** Deletes by ColdSessions. */
+    deletes: number;
+    /** Slot updates retried because the slot changed first (lost compare-and-set), compaction copies included. */
+    retries: number;
+    /** Session reads that found no value (absent or deleted). */
+    notFound: number;
+  };
   /** Object GETs spent by lookups (chunk reads + record reads) per lookup that went past memory or not. */
   getsPerRead: number;
-  readGets: { lookups: number; chunk: number; record: number };
-  index: ColdIndexStats & { tableBytesPerKey: number; expectedKeys: number };
-  log: { beginAddress: number; tailAddress: number; bytes: number; pagesFlushed: number; memoryBytes: number };
-  compaction: { passes: number; recordsCopied: number; tombstonesDropped: number; bytesReclaimed: number; longestPassMs: number };
+  /** Lookups by key and the chunk and record GETs they cost. */
+  readGets: {
+    /** Lookups by key (session reads and F2 reads from the cold tier). */
+    lookups: number;
+    /** GETs of hash chunks. */
+    chunk: number;
+    /** Ranged GETs of log records. */
+    record: number;
+  };
+  /** Index statistics plus the in-memory table's bytes per expected key. */
+  index: ColdIndexStats & {
+    /** In-memory table bytes divided by expectedKeys. */
+    tableBytesPerKey: number;
+    /** The configured number of keys the index is sized for. */
+    expectedKeys: number;
+  };
+  /** Cold log addresses, on-device bytes (tail − begin), pages flushed and in-memory page bytes. */
+  log: {
+    /** Lowest valid log address. */
+    beginAddress: number;
+    /** Next address to be written. */
+    tailAddress: number;
+    /** Bytes between begin and tail. */
+    bytes: number;
+    /** Pages written to the object store since open. */
+    pagesFlushed: number;
+    /** Bytes held by in-memory pages. */
+    memoryBytes: number;
+  };
+  /** Cold-log compaction passes and their totals; longestPassMs is the slowest pass. */
+  compaction: {
+    /** Compaction passes completed. */
+    passes: number;
+    /** Live records copied to the tail, in total. */
+    recordsCopied: number;
+    /** Tombstones dropped, in total. */
+    tombstonesDropped: number;
+    /** Log bytes reclaimed, in total. */
+    bytesReclaimed: number;
+    /** Duration of the slowest pass in milliseconds. */
+    longestPassMs: number;
+  };
+  /** Checkpoint counts and timings. */
   checkpoints: CheckpointStats;
   /** Requests and bytes by kind (GET, PUT, LIST, DELETE, HEAD) on the cold tier's object store. */
   requests: ObjectStoreStats;
@@ -72,10 +134,15 @@ export interface ColdKvStats {
 
 const log = componentLogger('cold-kv');
 
+/** The cold tier store; open with ColdKv.open, then use sessions (startSession) for reads and writes. See the module comment for the design. */
 export class ColdKv {
+  /** Resolved options (defaults applied). @internal */
   readonly options: ResolvedColdOptions;
+  /** The hash index (in-memory table + chunk store); used by F2Kv and the metrics. @internal */
   readonly index: ColdIndex;
+  /** Record access on top of hlog; used by F2Kv. @internal */
   readonly coldLog: ColdLog;
+  /** The cold log: a HybridLog over the object store's `log/` prefix. */
   readonly hlog: HybridLog;
   /** The checkpoint this store was recovered from, if any. */
   readonly recoveredToken: string | undefined;
@@ -102,6 +169,7 @@ export class ColdKv {
   private readonly unlinked = new Set<number>();
   private lastCheckpointTail = -1;
   private lastCheckpointSerials = '';
+  /** Operation counters, incremented by ColdSession and F2Kv. @internal */
   readonly opStats = { reads: 0, upserts: 0, rmws: 0, deletes: 0, retries: 0, notFound: 0 };
   /** Lookups by key (session reads and F2's reads from the cold tier) and the GETs they cost. */
   private readonly readCost = { lookups: 0, chunk: 0, record: 0 };
@@ -109,6 +177,7 @@ export class ColdKv {
   private readonly checkpointStats: CheckpointStats = emptyCheckpointStats();
 
   private constructor(
+    /** The object store under this tier's URL prefix. */
     readonly store: ObjectStore,
     private readonly claim: ColdClaim,
     /** Set once another writer claims this prefix: writes then fail with FencedError, reads continue. */
@@ -232,6 +301,7 @@ export class ColdKv {
 
   // ------------------------------------------------------------------ sessions
 
+  /** Starts a session with the given id (or a generated one). @throws ConfigError if a session with that id is active; ClosedError after close(). */
   startSession(id?: string): ColdSession {
     this.throwIfClosed();
     const sessionId = id ?? `c${++this.sessionCount}-${Date.now().toString(36)}`;
@@ -288,6 +358,7 @@ export class ColdKv {
     }
   }
 
+  /** Throws ClosedError once close() was called. @internal */
   throwIfClosed(): void {
     if (this.closed) throw new ClosedError('cold store');
   }
@@ -654,6 +725,7 @@ export class ColdKv {
     return this.claim.retained;
   }
 
+  /** Epoch of this writer's claim on the prefix; a writer that opens later gets a higher one and fences this one. */
   get writerEpoch(): number {
     return this.claim.writerEpoch;
   }
@@ -668,6 +740,7 @@ export class ColdKv {
     return this.fence.onFenced(listener);
   }
 
+  /** Last serial number of every session, live or recovered, keyed by session id (what a checkpoint records). @internal */
   sessionSnapshot(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [id, serial] of this.sessionSerials) out[id] = serial;
@@ -681,6 +754,7 @@ export class ColdKv {
 
   // ------------------------------------------------------------------ stats and lifecycle
 
+  /** Current counters and sizes (synchronous, no requests). */
   stats(): ColdKvStats {
     const index = this.index.stats();
     const h = this.hlog.stats();
@@ -701,7 +775,12 @@ export class ColdKv {
   }
 
   /** Objects in the cold tier's prefix, in total and by top-level folder (log, chunks, checkpoints, manifest); one LIST. */
-  async bucketStats(): Promise<{ objects: number; byPrefix: Record<string, number> }> {
+  async bucketStats(): Promise<{
+    /** Objects under the prefix. */
+    objects: number;
+    /** Object count per top-level folder. */
+    byPrefix: Record<string, number>;
+  }> {
     const keys = await this.store.list('');
     const byPrefix: Record<string, number> = {};
     for (const k of keys) {
@@ -711,6 +790,7 @@ export class ColdKv {
     return { objects: keys.length, byPrefix };
   }
 
+  /** True once close() or abandon() was called. */
   get isClosed(): boolean {
     return this.closed;
   }

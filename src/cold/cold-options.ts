@@ -9,6 +9,7 @@ import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices
 import { checkIntervalMs, DEFAULT_FENCE_CHECK_INTERVAL_MS } from '../kv/options.js';
 import { RECORD_HEADER_BYTES } from '../core/record-layout.js';
 
+/** Sizing of the cold tier's hash index (ColdKvOptions.index). */
 export interface ColdIndexOptions {
   /**
    * Keys the cold tier is expected to hold (default 1,000,000). Sizes the table: 1.4 to 2.8 chunk
@@ -25,6 +26,7 @@ export interface ColdIndexOptions {
   chunkPageSize?: number | string;
 }
 
+/** Cold log memory and object sizes (ColdKvOptions.log). */
 export interface ColdLogOptions {
   /** Memory for the cold log's write buffer pages (default 4 pages). */
   memorySize?: number | string;
@@ -34,6 +36,7 @@ export interface ColdLogOptions {
   blockSize?: number | string;
 }
 
+/** Automatic compaction of the cold log (ColdKvOptions.compaction). */
 export interface ColdCompactionOptions {
   /** Compact the cold log automatically on its size budget (default true). */
   enabled?: boolean;
@@ -47,6 +50,7 @@ export interface ColdCompactionOptions {
   maxBytesPerPass?: number | string;
 }
 
+/** Cold tier checkpoints and fencing (ColdKvOptions.checkpoint). */
 export interface ColdCheckpointOptions {
   /** Checkpoints kept (default 3). */
   keep?: number;
@@ -61,14 +65,19 @@ export interface ColdCheckpointOptions {
   fenceCheckIntervalMs?: number;
 }
 
+/** Options of ColdKv.open. Invalid options throw a ConfigError naming the option. */
 export interface ColdKvOptions {
   /** Object store URL holding the cold log, the hash chunks and the checkpoints. */
   url: string;
   /** Options of that object store (endpoint, region, credentials, request policy, …). */
   store?: OpenObjectStoreOptions;
+  /** Hash index sizing. */
   index?: ColdIndexOptions;
+  /** Cold log memory, page and block sizes. */
   log?: ColdLogOptions;
+  /** Automatic compaction of the cold log. */
   compaction?: ColdCompactionOptions;
+  /** Checkpoint retention, checkpoint on close, periodic checkpoints and fencing checks. */
   checkpoint?: ColdCheckpointOptions;
   /** true (default): recover the newest checkpoint; false: a new store; a token: that checkpoint. */
   recover?: boolean | string;

@@ -9,7 +9,9 @@ import { ClosedError } from '../core/errors.js';
 import { checkValue, PENDING, type Pending, type RmwFunction } from '../kv/kv-engine.js';
 import type { ColdKv } from './cold-kv.js';
 
+/** A session of ColdKv (from ColdKv.startSession): reads and writes numbered by serial number, with async calls and sync fast paths that return PENDING when they would need object storage. */
 export class ColdSession {
+  /** Session id; pass it to ColdKv.continueSession after recovery. */
   readonly id: string;
   /** Serial number of the last operation started by this session. */
   serial: number;
@@ -37,6 +39,7 @@ export class ColdSession {
     return this.encoder.bytes(key, 'key');
   }
 
+  /** The value stored for key, or undefined when absent. */
   async read(key: Bytes): Promise<Uint8Array | undefined> {
     const k = this.key(key).slice();
     this.serial++;
@@ -60,6 +63,7 @@ export class ColdSession {
     return r?.value;
   }
 
+  /** Sets key to value. @throws FencedError once another writer claimed the store. */
   async upsert(key: Bytes, value: Bytes): Promise<void> {
     const k = this.writeKey(key).slice();
     const v = valueBytes(value, 'value');
@@ -68,6 +72,7 @@ export class ColdSession {
     await this.store.run(() => this.store.put(k, v));
   }
 
+  /** Upsert in memory, or PENDING (nothing happened; use upsert). */
   upsertSync(key: Bytes, value: Bytes): void | Pending {
     const k = this.writeKey(key);
     const v = valueBytes(value, 'value');
@@ -76,6 +81,7 @@ export class ColdSession {
     this.store.opStats.upserts++;
   }
 
+  /** Deletes key (appends a tombstone). @throws FencedError once another writer claimed the store. */
   async delete(key: Bytes): Promise<void> {
     const k = this.writeKey(key).slice();
     this.serial++;
@@ -83,6 +89,7 @@ export class ColdSession {
     await this.store.run(() => this.store.put(k, undefined));
   }
 
+  /** Delete in memory, or PENDING (nothing happened; use delete). */
   deleteSync(key: Bytes): void | Pending {
     const k = this.writeKey(key);
     if (this.store.gate !== undefined || this.store.putSync(k, undefined) === PENDING) return PENDING;

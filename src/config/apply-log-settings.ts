@@ -12,6 +12,7 @@ import type { LogSettings } from './log-settings.js';
 /** The file destination this module opened last (closed when replaced). */
 let openedFile: { path: string; stream: DestinationStream & { end?: () => void } } | undefined;
 
+/** Applies [log] settings to f2kv's root logger: its level (component loggers follow it) and its destination (stderr, stdout or a file, appended to and created with its directory if missing). */
 export function applyLogSettings(settings: LogSettings): void {
   const d = settings.destination;
   if (d.kind === 'file') {

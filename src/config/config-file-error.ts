@@ -7,8 +7,11 @@ import { ConfigError } from '../core/errors.js';
  * the whole file is at fault).
  */
 export class ConfigFileError extends ConfigError {
+  /** The configuration file. */
   readonly file: string;
+  /** Line of the error in the file, when known (syntax errors). */
   readonly line: number | undefined;
+  /** Column of the error in the file, when known. */
   readonly column: number | undefined;
 
   constructor(file: string, key: string, detail: string, options: { line?: number; column?: number; cause?: unknown } = {}) {

@@ -13,6 +13,7 @@ import { OBJECT_STORE_TABLES, tableAt, type TableSpec } from './toml-schema.js';
 
 export const REDACTED = '[redacted]';
 
+/** Options of describeConfig. */
 export interface DescribeConfigOptions {
   /** 'toml' (default) or 'json'. */
   format?: 'toml' | 'json';

@@ -22,6 +22,7 @@ import { mapStoreOptions, objectStoreOptions, renameOptionError, tomlPathOfOptio
 
 const log = componentLogger('config');
 
+/** Options of loadConfig and parseConfig. */
 export interface ParseConfigOptions {
   /** Environment for `${VAR}` references (default process.env). */
   env?: Environment;

@@ -8,12 +8,31 @@ import { ConfigError } from '../core/errors.js';
 import type { ConfigTree } from './config-tree.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A pino log level: fatal, error, warn, info, debug, trace or silent. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export type LogDestination = { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string };
+/** Where log lines go: stderr, stdout or a file (absolute path). */
+export type LogDestination =
+  | {
+      /** Standard error. */
+      kind: 'stderr';
+    }
+  | {
+      /** Standard output. */
+      kind: 'stdout';
+    }
+  | {
+      /** A file, appended to. */
+      kind: 'file';
+      /** Absolute path of the file (a relative one in the configuration is resolved against the file's directory). */
+      path: string;
+    };
 
+/** The [log] table of a configuration file: level and destination. */
 export interface LogSettings {
+  /** Log level (default F2KV_LOG_LEVEL or "warn"). */
   level: LogLevel;
+  /** Destination (default stderr). */
   destination: LogDestination;
 }
 

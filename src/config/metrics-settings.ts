@@ -5,9 +5,13 @@
 import { ConfigError } from '../core/errors.js';
 import type { ConfigTree } from './config-tree.js';
 
+/** The [metrics] table of a configuration file: the Prometheus endpoint (see startMetricsServer). */
 export interface MetricsSettings {
+  /** Serve metrics (default false). */
   enabled: boolean;
+  /** TCP port (default 9464; 0: any free port). */
   port: number;
+  /** URL path of the endpoint (default "/metrics"). */
   path: string;
   /** Prefix of every metric name. */
   prefix: string;

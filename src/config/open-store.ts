@@ -19,11 +19,13 @@ import { ConfigFileError } from './config-file-error.js';
 import type { StoreConfig } from './store-config.js';
 import { renameOptionError } from './toml-mapping.js';
 
+/** Options of openStore. */
 export interface OpenStoreOptions {
   /** Apply the [log] settings to f2kv's logger (default true). */
   applyLog?: boolean;
 }
 
+/** Opens the store the configuration describes: an F2Kv when it has a [cold] table, a FasterKv otherwise. Applies the [log] settings first (unless applyLog is false). @throws ConfigFileError naming the file and TOML key when an option is refused while opening. */
 export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<FasterKv | F2Kv> {
   if (options.applyLog ?? true) applyLogSettings(config.log);
   const s = config.store;

@@ -2,7 +2,9 @@
  * Typed errors. Every error f2kv raises on purpose is an F2Error subclass with a stable `code`
  * and a message that says what happened and what to do about it.
  */
+/** Base class of every error f2kv raises on purpose; catch it to tell f2kv's errors from others. */
 export class F2Error extends Error {
+  /** Stable machine-readable error code, e.g. `CONFIG`, `CORRUPTION`, `FENCED`, `OBJECT_NOT_FOUND`. */
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -13,6 +15,7 @@ export class F2Error extends Error {
 
 /** Invalid options, configuration files or URLs. `option` names the offending setting. */
 export class ConfigError extends F2Error {
+  /** The offending setting, e.g. `index.chunkSize` (also the start of the message). */
   readonly option: string;
   constructor(option: string, message: string, options?: { cause?: unknown }) {
     super('CONFIG', `${option}: ${message}`, options);
@@ -22,6 +25,7 @@ export class ConfigError extends F2Error {
 
 /** Stored bytes failed a checksum or structural check; never returned as data. */
 export class CorruptionError extends F2Error {
+  /** Object key or file holding the bad bytes, when known. */
   readonly object: string | undefined;
   constructor(message: string, object?: string, options?: { cause?: unknown }) {
     super('CORRUPTION', message, options);
@@ -38,7 +42,9 @@ export class FencedError extends F2Error {
 
 /** Who holds a directory lock, as its lock file says. */
 export interface LockHolder {
+  /** Process id of the holder. */
   pid: number;
+  /** Host name of the holder. */
   hostname: string;
   /** When the holding process started (ISO 8601), when known. */
   startedAt?: string;
@@ -51,7 +57,9 @@ export interface LockHolder {
  * process). Nothing was changed. `holder` names the process from the lock file.
  */
 export class LockedError extends F2Error {
+  /** The locked directory. */
   readonly directory: string;
+  /** The process holding the lock, as its lock file says. */
   readonly holder: LockHolder;
   constructor(directory: string, holder: LockHolder, message: string) {
     super('LOCKED', message);
@@ -62,7 +70,9 @@ export class LockedError extends F2Error {
 
 /** A record does not fit in a page (or exceeds the configured maximum). */
 export class RecordTooLargeError extends F2Error {
+  /** Size of the record in bytes. */
   readonly size: number;
+  /** Largest record size allowed, in bytes. */
   readonly limit: number;
   constructor(size: number, limit: number) {
     super(
@@ -97,7 +107,9 @@ export class CompactionRangeError extends F2Error {
 
 /** Base class of object-store failures. `key` is the object key when one is involved. */
 export class ObjectStoreError extends F2Error {
+  /** Object key involved, when there is one. */
   readonly key: string | undefined;
+  /** True for failures worth retrying (throttling, 5xx, resets, timeouts). */
   readonly transient: boolean;
   constructor(code: string, message: string, opts: { key?: string; transient?: boolean; cause?: unknown } = {}) {
     super(code, message, { cause: opts.cause });
@@ -136,6 +148,7 @@ export class AccessDeniedError extends ObjectStoreError {
 
 /** The bucket or container does not exist. */
 export class BucketNotFoundError extends ObjectStoreError {
+  /** Name of the missing bucket or container. */
   readonly bucket: string;
   constructor(bucket: string, message?: string) {
     super('BUCKET_NOT_FOUND', message ?? `bucket or container "${bucket}" does not exist; create it first`);
@@ -157,6 +170,7 @@ export class AssertionFailedError extends F2Error {
   }
 }
 
+/** Throws AssertionFailedError with message when condition is falsy (an internal invariant was broken: a bug, please report it). */
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new AssertionFailedError(message);
 }

@@ -10,6 +10,7 @@
 import { FencedError } from './errors.js';
 import { componentLogger } from './logger.js';
 
+/** Called once when the store is fenced (another writer claimed it), with the FencedError its writes now throw. */
 export type FencedListener = (error: FencedError) => void;
 
 const log = componentLogger('fence');

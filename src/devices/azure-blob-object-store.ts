@@ -32,6 +32,7 @@ import {
 const log = componentLogger('azure-blob-object-store');
 
 export interface AzureBlobObjectStoreOptions extends RequestPolicyOptions {
+  /** Container name. */
   container: string;
   /** Name prefix inside the container ("" for the whole container). */
   prefix?: string;
@@ -88,8 +89,11 @@ function withoutQuery(url: string): string {
 /** An ObjectStore on Azure Blob Storage (block blobs) or Azurite. */
 export class AzureBlobObjectStore implements ObjectStore {
   readonly url: string;
+  /** Container name. */
   readonly container: string;
+  /** Name prefix inside the container ("" for the whole container). */
   readonly prefix: string;
+  /** Description of the container and endpoint for messages (no secrets). */
   readonly target: string;
   private readonly client: ContainerClient;
   private readonly recorder = new StatsRecorder();
@@ -174,6 +178,7 @@ export class AzureBlobObjectStore implements ObjectStore {
     return joinKey(this.prefix, key);
   }
 
+  /** Maps an SDK failure to a typed error that says what to fix; never includes a secret. */
   mapError(err: unknown, kind: RequestKind, key: string | undefined): Error {
     if (err instanceof ObjectStoreError) return err;
     const d = describeRestError(err);

@@ -68,6 +68,7 @@ function installExitHook(): void {
   });
 }
 
+/** One writer per local directory: acquire() creates a lock file or throws LockedError naming the holder; release() removes it. See the module comment for the protocol. */
 export class DirectoryLock {
   /** The locked directory. */
   readonly directory: string;

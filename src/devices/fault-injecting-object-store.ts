@@ -15,7 +15,9 @@ import type { ObjectStoreStats, RequestKind } from './object-store-stats.js';
  */
 export type FaultKind = 'transient' | 'throttle' | 'drop' | 'drop-after' | 'timeout' | 'latency' | 'permanent';
 
+/** When and how the injector fails requests: the first rule that matches a request decides. */
 export interface FaultRule {
+  /** The fault to inject. */
   fault: FaultKind;
   /** Request kinds the rule applies to (default: all). */
   kinds?: readonly RequestKind[];
@@ -31,19 +33,25 @@ export interface FaultRule {
   latencyMs?: number;
 }
 
+/** A seeded, reproducible set of fault rules for FaultInjectingObjectStore. */
 export interface FaultSchedule {
   /** Seeds the PRNG; the same seed and the same request sequence inject the same faults. */
   seed: number;
+  /** The rules, tried in order. */
   rules: readonly FaultRule[];
 }
 
+/** A fault the injector injected, as recorded in FaultInjectingObjectStore.injected. */
 export interface InjectedFault {
   /** Position of the request among all requests seen by the injector (1-based). */
   request: number;
+  /** Request kind. */
   kind: RequestKind;
   /** Position among requests of the same kind (1-based). */
   nth: number;
+  /** Object key (or LIST prefix) of the request. */
   key: string;
+  /** The fault injected. */
   fault: FaultKind;
 }
 
@@ -72,7 +80,9 @@ export class FaultInjectingObjectStore implements ObjectStore {
   private enabled = true;
 
   constructor(
+    /** The store that requests are passed to when no fault is injected. */
     readonly inner: ObjectStore,
+    /** The fault rules and seed. */
     readonly schedule: FaultSchedule,
   ) {
     this.url = inner.url;

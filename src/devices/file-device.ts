@@ -8,6 +8,7 @@ import { checkReadRange, emptyDeviceStats, type DeviceExtent, type DeviceStats, 
 
 const log = componentLogger('file-device');
 
+/** Options of FileDevice.open. */
 export interface FileDeviceOptions {
   /** Bytes per segment file (default 1 GiB). Truncation frees whole segments. */
   segmentSize?: number | string;
@@ -35,6 +36,7 @@ function errCode(e: unknown): string | undefined {
 export class FileDevice implements StorageDevice {
   readonly name: string;
   readonly persistent = true;
+  /** Bytes per segment file. */
   readonly segmentSize: number;
   private readonly handles = new Map<number, Promise<FileHandle>>();
   /**
@@ -50,6 +52,7 @@ export class FileDevice implements StorageDevice {
   private closed = false;
 
   private constructor(
+    /** The directory holding the segment files. */
     readonly directory: string,
     segmentSize: number,
     extent: DeviceExtent,
@@ -60,6 +63,7 @@ export class FileDevice implements StorageDevice {
     this.endAddress = extent.end;
   }
 
+  /** Opens the device on directory, finding the extent of existing segments. @throws ConfigError if the directory is missing (without createIfMissing) or the options are invalid. */
   static async open(directory: string, options: FileDeviceOptions = {}): Promise<FileDevice> {
     const segmentSize = parseSize('segmentSize', options.segmentSize ?? 1024 ** 3);
     if (segmentSize < 4096) throw new ConfigError('segmentSize', `must be at least 4 KiB, got ${segmentSize}`);

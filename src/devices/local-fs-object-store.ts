@@ -30,6 +30,7 @@ export const LOCAL_OBJECT_HEADER_BYTES = 32;
 /** Names starting with this are the store's own (temp files, locks) and are never listed. */
 const RESERVED = '.f2kv-';
 
+/** Options of LocalFsObjectStore.open. */
 export interface LocalFsObjectStoreOptions {
   /** Create the root directory when it does not exist (default false: a missing directory is a ConfigError). */
   createIfMissing?: boolean;
@@ -70,6 +71,7 @@ export class LocalFsObjectStore implements ObjectStore {
   private closed = false;
 
   private constructor(
+    /** Absolute path of the directory holding the objects. */
     readonly root: string,
     private readonly options: Required<LocalFsObjectStoreOptions>,
   ) {
@@ -78,6 +80,7 @@ export class LocalFsObjectStore implements ObjectStore {
     this.lockDir = join(root, `${RESERVED}locks`);
   }
 
+  /** Opens the store on the absolute directory root. @throws ConfigError if root is relative, or missing without createIfMissing. */
   static async open(root: string, options: LocalFsObjectStoreOptions = {}): Promise<LocalFsObjectStore> {
     if (!root.startsWith('/')) throw new ConfigError('url', `local object store path "${root}" must be absolute`);
     const opts: Required<LocalFsObjectStoreOptions> = {

@@ -16,6 +16,7 @@ export class MemoryBucket {
 
 const named = new Map<string, MemoryBucket>();
 
+/** Options of MemoryObjectStore. */
 export interface MemoryObjectStoreOptions {
   /** Keys per LIST page, for request accounting (default 1000). */
   listPageSize?: number;

@@ -8,6 +8,7 @@ import { checkReadRange, emptyDeviceStats, type DeviceExtent, type DeviceStats, 
 
 const log = componentLogger('object-log-device');
 
+/** Options of ObjectLogDevice. */
 export interface ObjectLogDeviceOptions {
   /** Key prefix of the device's objects inside the store (default "log/"). */
   prefix?: string;
@@ -129,7 +130,9 @@ function physicalSize(length: number, shift: number): number {
 export class ObjectLogDevice implements StorageDevice {
   readonly name: string;
   readonly persistent = true;
+  /** Target object size in bytes. */
   readonly objectSize: number;
+  /** log2 of the checksummed block size. */
   readonly blockShift: number;
   private readonly prefix: string;
   private readonly maxPendingUploads: number;
@@ -155,6 +158,7 @@ export class ObjectLogDevice implements StorageDevice {
   onFenced: ((error: FencedError) => void) | undefined;
 
   private constructor(
+    /** The object store holding the device's objects. */
     readonly store: ObjectStore,
     options: ObjectLogDeviceOptions,
   ) {

@@ -1,8 +1,10 @@
 import { LatencyHistogram } from './latency-histogram.js';
 
+/** Kind of object-store request. */
 export type RequestKind = 'GET' | 'PUT' | 'LIST' | 'DELETE' | 'HEAD';
 export const REQUEST_KINDS: readonly RequestKind[] = ['GET', 'PUT', 'LIST', 'DELETE', 'HEAD'];
 
+/** Counters and latency of one request kind. */
 export interface RequestKindStats {
   /** Requests sent, counting every attempt (a retried GET counts twice). */
   requests: number;
@@ -14,15 +16,23 @@ export interface RequestKindStats {
   retries: number;
   /** Latency of completed operations (including retries and backoff), milliseconds. */
   latencyP50Ms: number;
+  /** 99th-percentile latency of completed operations, milliseconds. */
   latencyP99Ms: number;
 }
 
+/** Requests and bytes of an ObjectStore since it was opened (ObjectStore.stats()). */
 export interface ObjectStoreStats {
+  /** Counters per request kind. */
   byKind: Record<RequestKind, RequestKindStats>;
+  /** Requests of all kinds, every attempt counted. */
   requests: number;
+  /** Payload bytes read by GETs. */
   bytesRead: number;
+  /** Payload bytes written by PUTs. */
   bytesWritten: number;
+  /** Operations that failed after any retries. */
   errors: number;
+  /** Attempts beyond the first. */
   retries: number;
 }
 

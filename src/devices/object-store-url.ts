@@ -2,7 +2,9 @@ import { ConfigError } from '../core/errors.js';
 import { redactUrl } from '../core/logger.js';
 import { normalizePrefix } from './object-store.js';
 
+/** An object store URL split into its parts (parseObjectStoreUrl). */
 export interface ParsedStoreUrl {
+  /** memory://, file://, s3:// or az://. */
   scheme: 'memory' | 'file' | 's3' | 'az';
   /** memory: the name; s3: the bucket; az: the container; file: "". */
   authority: string;

@@ -9,23 +9,40 @@ import type { ObjectStoreStats } from './object-store-stats.js';
  * segments. Objects are written whole and atomically: a reader sees the old or the new
  * content, never a mix.
  */
-export type PutCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+/** Condition of a put: `{ ifNoneMatch: '*' }` creates the object only if absent; `{ ifMatch: etag }` replaces it only if its etag is still `etag`. */
+export type PutCondition =
+  | {
+      /** `'*'`: write only if no object exists under the key. */
+      ifNoneMatch: '*';
+    }
+  | {
+      /** Write only if the object's current etag is this one. */
+      ifMatch: string;
+    };
 
+/** Result of ObjectStore.put. */
 export interface PutResult {
   /** Opaque version tag of the object just written; pass it to `{ ifMatch }` for compare-and-swap. */
   etag: string;
 }
 
+/** A byte range of an object for ObjectStore.get. */
 export interface ByteRange {
+  /** First byte, counted from 0. */
   offset: number;
+  /** Number of bytes. */
   length: number;
 }
 
+/** Size and version of an object (ObjectStore.head). */
 export interface ObjectInfo {
+  /** Size in bytes. */
   size: number;
+  /** Opaque version tag (for `{ ifMatch }`). */
   etag: string;
 }
 
+/** Object storage as f2kv uses it: whole-object put (optionally conditional), ranged get, head, list by prefix and delete, under the store's own prefix. See the module comment for key rules. Implementations: MemoryObjectStore, LocalFsObjectStore, S3ObjectStore, AzureBlobObjectStore. */
 export interface ObjectStore {
   /** Where the store lives, with credentials removed (safe to log). */
   readonly url: string;
@@ -48,6 +65,7 @@ export interface ObjectStore {
   delete(keys: readonly string[]): Promise<void>;
   /** Requests, bytes, errors, retries and latency per request kind since the store was opened. */
   stats(): ObjectStoreStats;
+  /** Releases the store's connections; further use throws ClosedError. */
   close(): Promise<void>;
 }
 

@@ -3,16 +3,12 @@ import { OBJECT_STORE_OPTION_KEYS, checkObjectStoreOptions, type OpenObjectStore
 import { parseObjectStoreUrl } from './object-store-url.js';
 import type { StorageDevice } from './storage-device.js';
 
+/** Options of openStorageDevice: the object store's options, the ObjectLogDevice's for s3:// and az://, and the segment size for file://. */
 export interface OpenStorageDeviceOptions extends OpenObjectStoreOptions, Omit<ObjectLogDeviceOptions, 'ownsStore' | 'seqBase' | 'mayDelete'> {
   /** file://: bytes per segment file (default 1 GiB). */
   segmentSize?: number | string;
 }
 
-/**
- * Opens the log's device by URL: `memory://` → NullDevice (memory-only log), `file:///dir` →
- * FileDevice (segment files), `s3://bucket/prefix` and `az://container/prefix` → ObjectLogDevice
- * over the object store. The cloud SDKs are loaded only when a cloud URL is opened.
- */
 /** The device's own options, beside those of its object store. */
 const DEVICE_KEYS: { readonly [K in keyof Required<Omit<OpenStorageDeviceOptions, keyof OpenObjectStoreOptions>>]: true } = {
   segmentSize: true,
@@ -22,6 +18,11 @@ const DEVICE_KEYS: { readonly [K in keyof Required<Omit<OpenStorageDeviceOptions
   maxPendingUploads: true,
 };
 
+/**
+ * Opens the log's device by URL: `memory://` → NullDevice (memory-only log), `file:///dir` →
+ * FileDevice (segment files), `s3://bucket/prefix` and `az://container/prefix` → ObjectLogDevice
+ * over the object store. The cloud SDKs are loaded only when a cloud URL is opened.
+ */
 export async function openStorageDevice(url: string, options: OpenStorageDeviceOptions = {}): Promise<StorageDevice> {
   checkObjectStoreOptions('', options, Object.keys(DEVICE_KEYS));
   const p = parseObjectStoreUrl(url);

@@ -116,7 +116,9 @@ class AttemptTimeout extends Error {
   }
 }
 
+/** Sends a cloud store's requests by its RequestPolicyOptions: per-attempt timeout, retries of transient failures with jittered exponential backoff, bounded concurrency and request accounting. Used by S3ObjectStore, AzureBlobObjectStore and RetryingObjectStore. */
 export class RequestPolicy {
+  /** Resolved options (defaults applied). */
   readonly options: ResolvedRequestPolicyOptions;
   private readonly semaphore: Semaphore;
 

@@ -17,6 +17,7 @@ export class RetryingObjectStore implements ObjectStore {
   private readonly policy: RequestPolicy;
 
   constructor(
+    /** The store whose requests are retried. */
     readonly inner: ObjectStore,
     options: RequestPolicyOptions = {},
   ) {

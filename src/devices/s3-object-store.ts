@@ -38,13 +38,18 @@ import {
 
 const log = componentLogger('s3-object-store');
 
+/** Static S3 credentials (otherwise the AWS SDK's default chain is used). */
 export interface S3Credentials {
+  /** Access key id. */
   accessKeyId: string;
+  /** Secret access key (never logged). */
   secretAccessKey: string;
+  /** Session token of temporary credentials. */
   sessionToken?: string;
 }
 
 export interface S3ObjectStoreOptions extends RequestPolicyOptions {
+  /** Bucket name. */
   bucket: string;
   /** Key prefix inside the bucket ("" for the whole bucket). */
   prefix?: string;
@@ -99,7 +104,9 @@ const TRANSIENT_CODES = new Set([
 /** An ObjectStore on Amazon S3 or an S3-compatible service (MinIO, ...). */
 export class S3ObjectStore implements ObjectStore {
   readonly url: string;
+  /** Bucket name. */
   readonly bucket: string;
+  /** Key prefix inside the bucket ("" for the whole bucket). */
   readonly prefix: string;
   /** Names the store in messages: bucket and endpoint, never credentials. */
   readonly target: string;

@@ -15,25 +15,37 @@
  * - extent() reports [begin, end): the lowest retained and the highest written address, as found
  *   on open, so a recovering log can find its data again.
  */
+/** I/O counters of a StorageDevice since it was opened. */
 export interface DeviceStats {
+  /** Write calls. */
   writes: number;
+  /** Bytes written. */
   bytesWritten: number;
+  /** Read calls. */
   reads: number;
+  /** Bytes read. */
   bytesRead: number;
+  /** truncateUntil calls. */
   truncations: number;
 }
 
+/** The address range a device holds: [begin, end). */
 export interface DeviceExtent {
+  /** Lowest retained address. */
   begin: number;
+  /** Highest written address (exclusive). */
   end: number;
 }
 
+/** The log's random-access view of storage (file, object store, or none), addressed by logical log address in bytes. See the module comment for the contract. */
 export interface StorageDevice {
   /** A description for logs and errors, with any secret removed. */
   readonly name: string;
   /** False for the null device of a memory-only log: nothing can be read back. */
   readonly persistent: boolean;
+  /** Stores bytes at [address, address + length); a later overlapping write wins. */
   write(address: number, bytes: Uint8Array): Promise<void>;
+  /** Returns the written bytes of [address, address + length), shorter if the range runs past the end of what was written. @throws CorruptionError or RangeError for a range never written or truncated. */
   read(address: number, length: number): Promise<Uint8Array>;
   /**
    * Optional synchronous read on the calling thread, for devices whose bytes are usually in the
@@ -42,10 +54,15 @@ export interface StorageDevice {
    * read, or undefined when it cannot answer synchronously now (the caller uses read()).
    */
   readSync?(address: number, length: number, out: Uint8Array): number | undefined;
+  /** Makes every completed write durable. */
   sync(): Promise<void>;
+  /** Frees whole segments or objects lying entirely below address. */
   truncateUntil(address: number): Promise<void>;
+  /** The range [begin, end) the device holds, as found on open (for recovery). */
   extent(): DeviceExtent;
+  /** I/O counters since open. */
   stats(): DeviceStats;
+  /** Writes out anything buffered and releases the device; further calls throw ClosedError. */
   close(): Promise<void>;
   /**
    * Optional: closes without writing anything more (buffered bytes are dropped). A store that

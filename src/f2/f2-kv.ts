@@ -64,28 +64,75 @@ async function damagedTier(err: unknown, tier: 'hot' | 'cold', token: string, f2
 
 const log = componentLogger('f2kv');
 
+/** Counters and sizes of an F2Kv and both its tiers, returned by F2Kv.stats(); counters are cumulative since open. */
 export interface F2KvStats {
-  operations: { reads: number; upserts: number; rmws: number; deletes: number; retries: number };
+  /** Session operations by kind (counted on the hot tier) and retries in both tiers. */
+  operations: {
+    /** Reads started. */
+    reads: number;
+    /** Upserts started. */
+    upserts: number;
+    /** Read-modify-writes started. */
+    rmws: number;
+    /** Deletes started. */
+    deletes: number;
+    /** Operations retried in either tier (index entry or cold slot changed meanwhile). */
+    retries: number;
+  };
   /** Where reads were served from. */
   reads: TierReadStats;
   /** Object GETs per read served by the cold tier (chunk + record reads). */
   getsPerColdRead: number;
+  /** Statistics of the hot tier. */
   hot: KvEngineStats;
+  /** Statistics of the cold tier. */
   cold: ColdKvStats;
+  /** Hot → cold migration passes and what they moved. */
   hotToCold: MigrationStats;
+  /** Cold → cold compaction passes (the cold tier's compaction statistics). */
   coldToCold: ColdKvStats['compaction'];
+  /** Checkpoints of the whole store and their durations. */
   checkpoints: CheckpointStats;
   /** Object-store requests and bytes by tier. */
-  requests: { hotCheckpoints: ObjectStoreStats | undefined; cold: ObjectStoreStats };
+  requests: {
+    /** Requests of the hot tier's checkpoint store, undefined without one. */
+    hotCheckpoints: ObjectStoreStats | undefined;
+    /** Requests of the cold tier's object store. */
+    cold: ObjectStoreStats;
+  };
   /** Memory by structure, bytes. */
-  memory: { hotIndex: number; hotLog: number; readCache: number; coldTable: number; chunkCache: number; coldLogBuffer: number; total: number };
+  memory: {
+    /** Hot hash index. */
+    hotIndex: number;
+    /** Hot log page frames. */
+    hotLog: number;
+    /** Read cache pages (0 when off). */
+    readCache: number;
+    /** Cold index table in memory. */
+    coldTable: number;
+    /** Cold hash chunks in memory (chunk log pages and chunk read cache). */
+    chunkCache: number;
+    /** Cold log write buffer pages. */
+    coldLogBuffer: number;
+    /** Sum of the above. */
+    total: number;
+  };
   /** Estimated object-store cost: dollars in total and per million operations (prices as configured). */
-  cost: { dollars: number; perMillionOps: number; prices: ResolvedF2Options['prices'] };
+  cost: {
+    /** Estimated dollars spent on requests since open. */
+    dollars: number;
+    /** dollars per million session operations. */
+    perMillionOps: number;
+    /** The request prices used, dollars per 1,000 requests by kind. */
+    prices: ResolvedF2Options['prices'];
+  };
   /** Longest event-loop pause since open, milliseconds (includes migration and compaction slices). */
   longestEventLoopPauseMs: number;
 }
 
+/** The two-tier store: a hot FasterKv on a local file in front of a ColdKv on object storage, with one checkpoint token for both. Open with F2Kv.open, then use sessions (startSession). See the module comment for how reads, writes, migration and checkpoints work. */
 export class F2Kv {
+  /** Resolved options (defaults applied); used by the CLI and the metrics. @internal */
   readonly options: ResolvedF2Options;
   private readonly sessions = new Map<string, F2Session>();
   private readonly reads: TierReadStats = { hotMemory: 0, readCache: 0, hotDevice: 0, cold: 0, notFound: 0 };
@@ -106,7 +153,9 @@ export class F2Kv {
   private sessionCount = 0;
 
   private constructor(
+    /** The hot tier. */
     readonly hot: FasterKv,
+    /** The cold tier. */
     readonly cold: ColdKv,
     private readonly manifests: F2Manifests,
     options: ResolvedF2Options,
@@ -186,6 +235,7 @@ export class F2Kv {
 
   // ------------------------------------------------------------------ sessions
 
+  /** Starts a session with the given id (or a generated one); its hot-tier session carries the id and serial numbers. @throws ConfigError if a session with that id is active; ClosedError after close(). */
   startSession(id?: string): F2Session {
     this.throwIfClosed();
     const sessionId = id ?? `f${++this.sessionCount}-${Date.now().toString(36)}`;
@@ -333,6 +383,7 @@ export class F2Kv {
 
   // ------------------------------------------------------------------ stats and lifecycle
 
+  /** Current counters and sizes of both tiers, memory by structure and estimated request cost (synchronous, no requests). */
   stats(): F2KvStats {
     const hot = this.hot.stats();
     const cold = this.cold.stats();

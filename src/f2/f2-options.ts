@@ -11,7 +11,9 @@ import { checkIntervalMs, DEFAULT_FENCE_CHECK_INTERVAL_MS, resolveOptions, type 
 import { resolveDurability, type DurabilityOptions, type ResolvedDurability } from '../kv/durability-options.js';
 import { resolveColdOptions, type ColdCompactionOptions, type ColdIndexOptions, type ColdLogOptions, type ResolvedColdOptions } from '../cold/cold-options.js';
 
+/** Options of F2Kv's hot tier (F2KvOptions.hot): a FasterKv's index, log and read cache. */
 export interface HotTierOptions {
+  /** Hot hash index sizing. */
   index?: IndexOptions;
   /** The hot log: 'memory://' or 'file:///dir' (default memory://), its memory and page size. */
   log?: LogOptions;
@@ -19,14 +21,19 @@ export interface HotTierOptions {
   readCache?: ReadCacheOptions;
 }
 
+/** Options of F2Kv's cold tier (F2KvOptions.cold): a ColdKv's URL, object store, index and log. */
 export interface ColdTierOptions {
   /** Object store URL of the cold tier (file:///dir, s3://bucket/prefix, az://container/prefix, memory://name). */
   url: string;
+  /** Options of the cold tier's object store (endpoint, region, credentials, request policy, …). */
   store?: OpenObjectStoreOptions;
+  /** Cold hash index sizing. */
   index?: ColdIndexOptions;
+  /** Cold log memory, page and block sizes. */
   log?: ColdLogOptions;
 }
 
+/** Budget of hot → cold migration (F2KvOptions.compaction.hotToCold). */
 export interface HotToColdOptions {
   /** Migrate automatically on the hot log's budget (default true). */
   enabled?: boolean;
@@ -40,6 +47,7 @@ export interface HotToColdOptions {
   maxBytesPerPass?: number | string;
 }
 
+/** Checkpoints of the two-tier store (F2KvOptions.checkpoint). */
 export interface F2CheckpointOptions {
   /** Object store URL for checkpoints of both tiers (required; put it beside the cold tier for fresh-machine recovery). */
   url: string;
@@ -65,20 +73,36 @@ export interface F2CheckpointOptions {
 
 /** Request prices in dollars per 1,000 requests (default: S3 Standard list prices). */
 export interface RequestPrices {
+  /** Price of a GET. */
   get?: number;
+  /** Price of a PUT. */
   put?: number;
+  /** Price of a LIST. */
   list?: number;
+  /** Price of a HEAD. */
   head?: number;
+  /** Price of a DELETE. */
   delete?: number;
 }
 
+/** Options of F2Kv.open. Invalid options throw a ConfigError naming the full path (`hot.log.pageSize`). */
 export interface F2KvOptions {
+  /** The hot tier (default: memory:// log, default sizes). */
   hot?: HotTierOptions;
+  /** The cold tier (url required). */
   cold: ColdTierOptions;
-  compaction?: { hotToCold?: HotToColdOptions; coldToCold?: ColdCompactionOptions };
+  /** Budgets of hot → cold migration and of cold → cold compaction. */
+  compaction?: {
+    /** Hot → cold migration on the hot log's budget. */
+    hotToCold?: HotToColdOptions;
+    /** Compaction of the cold log on its budget. */
+    coldToCold?: ColdCompactionOptions;
+  };
+  /** Checkpoint store (url required), retention and schedule. */
   checkpoint: F2CheckpointOptions;
   /** true (default): the newest checkpoint; false: a new store; a token: that checkpoint. */
   recover?: boolean | string;
+  /** Request prices used to estimate cost in stats() (default S3_LIST_PRICES). */
   prices?: RequestPrices;
   /**
    * An operation log for the two-tier store (default place `<checkpoint.url>/aof`): every write

@@ -23,13 +23,19 @@ import { READ_CACHE_BIT } from '../core/address.js';
 
 /** Where reads were served from. */
 export interface TierReadStats {
+  /** Reads served from the hot log's memory. */
   hotMemory: number;
+  /** Reads served from the hot tier's read cache. */
   readCache: number;
+  /** Reads served from the hot tier's device. */
   hotDevice: number;
+  /** Reads served by the cold tier. */
   cold: number;
+  /** Reads that found no value (absent or deleted). */
   notFound: number;
 }
 
+/** A session of F2Kv (from F2Kv.startSession): the FasterKv session API across both tiers. Reads search hot then cold; writes go to the hot tier. */
 export class F2Session {
   private readonly encoder = new ScratchEncoder();
 
@@ -41,6 +47,7 @@ export class F2Session {
     private readonly reads: TierReadStats,
   ) {}
 
+  /** Session id; pass it to F2Kv.continueSession after recovery. */
   get id(): string {
     return this.inner.id;
   }
@@ -70,6 +77,7 @@ export class F2Session {
 
   // ------------------------------------------------------------------ reads
 
+  /** The value stored for key, or undefined when absent: searched in the hot tier (read cache, memory, device), then the cold tier. */
   async read(key: Bytes): Promise<Uint8Array | undefined> {
     const k = this.key(key);
     const hot = this.hot;
@@ -176,6 +184,7 @@ export class F2Session {
     return this.inner.upsert(key, value, options);
   }
 
+  /** Upsert in the hot tier's memory, or PENDING (nothing happened; use upsert). */
   upsertSync(key: Bytes, value: Bytes): void | Pending {
     return this.inner.upsertSync(key, value);
   }
@@ -185,6 +194,7 @@ export class F2Session {
     return this.inner.delete(key, options);
   }
 
+  /** Delete in the hot tier's memory, or PENDING (nothing happened; use delete). */
   deleteSync(key: Bytes): void | Pending {
     return this.inner.deleteSync(key);
   }

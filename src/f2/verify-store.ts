@@ -37,43 +37,74 @@ export type StoreObjectKind =
   | 'cold-chunk'
   | 'unknown';
 
+/** Which part of a store an object or checkpoint belongs to: the F2 manifests, the hot tier or the cold tier. */
 export type Tier = 'f2' | 'hot' | 'cold';
 
+/** One object verifyStore read and checked (StoreVerification.objects). */
 export interface VerifiedObject {
   /** URL of the object store (credentials removed) and the key in it. */
   store: string;
+  /** Key of the object in that store. */
   key: string;
+  /** Tier the object belongs to. */
   tier: Tier;
+  /** What the object is. */
   kind: StoreObjectKind;
   /** Stored size in bytes (-1 when it could not be read). */
   bytes: number;
+  /** True when the object was read and passed its checksum and size checks. */
   ok: boolean;
   /** What is wrong with it. */
   problem?: string;
   /** Tier tokens of the checkpoints that read this object at recovery. */
   neededBy: string[];
   /** Hot index and cold table snapshots that parsed: what the snapshot holds. */
-  snapshot?: { entries: number; buckets: number };
+  snapshot?: {
+    /** Hash index entries in use in the snapshot. */
+    entries: number;
+    /** Hash buckets of the snapshot. */
+    buckets: number;
+  };
 }
 
 /** A checkpoint's tier and the descriptor its manifest gives (for display: `f2kv inspect`). */
 export type TierCheckpointDescriptor =
-  | { tier: 'f2'; descriptor: F2CheckpointDescriptor }
-  | { tier: 'hot'; descriptor: CheckpointDescriptor }
-  | { tier: 'cold'; descriptor: ColdCheckpointDescriptor };
+  | {
+      /** An F2 checkpoint. */
+      tier: 'f2';
+      /** Its F2 manifest entry: the tiers' tokens. */
+      descriptor: F2CheckpointDescriptor;
+    }
+  | {
+      /** A hot-tier (FasterKv) checkpoint. */
+      tier: 'hot';
+      /** Its manifest entry. */
+      descriptor: CheckpointDescriptor;
+    }
+  | {
+      /** A cold-tier (ColdKv) checkpoint. */
+      tier: 'cold';
+      /** Its manifest entry. */
+      descriptor: ColdCheckpointDescriptor;
+    };
 
+/** A checkpoint as verified: its tier and descriptor, whether all its objects are intact, and what is wrong if not. */
 export type VerifiedCheckpoint = TierCheckpointDescriptor & {
+  /** The checkpoint's token (pass it as `recover` to open that checkpoint). */
   token: string;
+  /** True when every object the checkpoint needs is readable and intact. */
   intact: boolean;
   /** What makes it unusable: damaged or missing objects, by key. */
   problems: string[];
   /** F2 checkpoints: the tiers' tokens. */
   hot?: string;
+  /** F2 checkpoints: the cold tier's token. */
   cold?: string;
 };
 
 /** One tier's object store as verified: where it is and what its manifests say. */
 export interface VerifiedTier {
+  /** Which tier. */
   tier: Tier;
   /** URL of the object store (credentials removed). */
   store: string;
@@ -83,10 +114,13 @@ export interface VerifiedTier {
   writerEpoch?: number;
 }
 
+/** Result of verifyStore: every object checked, the checkpoints and whether they open, and advice. */
 export interface StoreVerification {
+  /** Which kind of store the URL holds: an F2Kv, a FasterKv (hot) or a ColdKv (cold). */
   layout: 'f2' | 'hot' | 'cold';
   /** True when every object is intact and the newest checkpoint opens. */
   ok: boolean;
+  /** Every object checked, with its result. */
   objects: VerifiedObject[];
   /** Checkpoints of the layout's top tier (F2 for an F2 store), newest first, then the tiers'. */
   checkpoints: VerifiedCheckpoint[];
@@ -100,13 +134,19 @@ export interface StoreVerification {
   advice: string;
 }
 
+/** Options of verifyStore. */
 export interface VerifyStoreOptions {
   /** F2: its checkpoint.url; FasterKv: its checkpoint URL; ColdKv: its URL. */
   url: string;
   /** Options of that object store (endpoint, credentials, ...). */
   store?: OpenObjectStoreOptions;
   /** F2 only: the cold tier (without it, the cold tier is not checked). */
-  cold?: { url: string; store?: OpenObjectStoreOptions };
+  cold?: {
+    /** The cold tier's URL. */
+    url: string;
+    /** Options of the cold tier's object store. */
+    store?: OpenObjectStoreOptions;
+  };
 }
 
 /** The kind of an object from its key under a tier's prefix (manifests: `manifest`, told apart later). */

@@ -26,6 +26,7 @@ const SNAPSHOT_MAGIC = 0x58493246; // "F2IX"
 export const ENTRIES_PER_BUCKET = 7;
 const LINK_WORD = 14;
 
+/** The hot tier's in-memory hash index: buckets of 7 entries in 64 bytes plus overflow buckets, each entry a 14-bit tag and a 48-bit address; doubles itself (grow) while operations continue. */
 export class MemHashIndex implements KvIndex {
   /** Main buckets then overflow buckets. */
   table: Uint32Array;
@@ -47,6 +48,7 @@ export class MemHashIndex implements KvIndex {
   splitter: ChainSplitter | undefined;
   /** Doublings completed and time spent. */
   growths = 0;
+  /** Duration of the last doubling in milliseconds. */
   lastGrowthMs = 0;
 
   constructor(buckets: number) {
@@ -106,14 +108,17 @@ export class MemHashIndex implements KvIndex {
     }
   }
 
+  /** Same as findEntry (everything is in memory). */
   findEntryAsync(hash: number, tag: number): Promise<number> {
     return Promise.resolve(this.findEntry(hash, tag));
   }
 
+  /** Same as findOrCreateEntry (everything is in memory). */
   findOrCreateEntryAsync(hash: number, tag: number): Promise<number> {
     return Promise.resolve(this.findOrCreateEntry(hash, tag));
   }
 
+  /** Address of the newest record of the entry's chain (0 for an empty entry). */
   entryAddress(handle: number): number {
     return this.table[handle]! + (this.table[handle + 1]! & 0xffff) * TWO_POW_32;
   }
@@ -154,6 +159,7 @@ export class MemHashIndex implements KvIndex {
     return this.entryCount / (this.buckets * ENTRIES_PER_BUCKET);
   }
 
+  /** True while a growth (doubling) is in progress. */
   get growing(): boolean {
     return this.growth !== undefined;
   }
@@ -249,6 +255,7 @@ export class MemHashIndex implements KvIndex {
     }
   }
 
+  /** The tag (14 bits of the key hash) stored in an entry. */
   entryTag(handle: number): number {
     return (this.table[handle + 1]! >>> 16) & TAG_MASK;
   }
@@ -349,6 +356,7 @@ export class MemHashIndex implements KvIndex {
     return this.overflowNext++;
   }
 
+  /** Size and occupancy. */
   stats(): KvIndexStats {
     let entries = 0;
     this.forEachEntry(() => entries++);

@@ -44,13 +44,17 @@ const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Chunks a snapshot recovery checks or downloads at a time (ranged GETs in flight). */
 const RESTORE_PARALLEL = 6;
 
+/** The checkpoint a store recovered from (FasterKv.recoveredCheckpoint). */
 export interface RecoveredCheckpoint {
+  /** Token of the checkpoint. */
   token: string;
   /** Snapshot mode: log bytes downloaded from the checkpoint store, and kept from the local device. */
   restoredBytes: number;
+  /** Snapshot mode: log bytes already on the local device and kept rather than downloaded. */
   keptBytes: number;
   /** Per session id: operations with serial numbers up to this one survived. */
   sessions: Record<string, number>;
+  /** Log tail address the checkpoint covers: the log was recovered up to here. */
   finalAddress: number;
   /** The operation-log address the checkpoint recorded at its version switch (durability). */
   aofAddress?: number;
@@ -70,7 +74,9 @@ export interface CheckpointStats {
   periodic: number;
   /** Checkpoints that failed (the previous one stays in force). */
   failed: number;
+  /** Token of the last checkpoint published, undefined before the first. */
   lastToken: string | undefined;
+  /** Duration of the last published checkpoint in milliseconds. */
   lastMs: number;
   /** Time spent in checkpoints that were published. */
   totalMs: number;

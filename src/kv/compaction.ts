@@ -15,17 +15,28 @@ import { scanLog, type ScanRecord } from '../log/log-scanner.js';
 import type { KvEngine } from './kv-engine.js';
 import type { KvIndex } from './kv-index.js';
 
+/** How compaction decides liveness: 'lookup' looks each record's key up in the index (conditional insert per record); 'scan' first dedupes the range by scanning it. */
 export type CompactionMode = 'lookup' | 'scan';
 
+/** Outcome of one compaction pass (FasterKv.compact). */
 export interface CompactionResult {
+  /** The mode the pass used. */
   mode: CompactionMode;
+  /** The begin address when the pass started. */
   fromAddress: number;
+  /** End of the compacted range [fromAddress, untilAddress). */
   untilAddress: number;
+  /** Begin address after the pass (below untilAddress when a checkpoint still needs the log). */
   newBeginAddress: number;
+  /** Records read in the range. */
   recordsScanned: number;
+  /** Live records copied to the tail. */
   recordsCopied: number;
+  /** Tombstones dropped instead of copied to the tail. */
   tombstonesDropped: number;
+  /** Log bytes freed below the new begin address. */
   bytesReclaimed: number;
+  /** Wall-clock duration of the pass in milliseconds. */
   durationMs: number;
 }
 

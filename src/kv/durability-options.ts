@@ -16,6 +16,7 @@ import { joinOptionPath, optionSection } from '../core/option-keys.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
 import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices/open-object-store.js';
 
+/** Operation log with group commit (FasterKvOptions.durability, F2KvOptions.durability): writes are logged as they happen and acknowledged once committed, so a crash loses none of them. */
 export interface DurabilityOptions {
   /** 'commit' (default): every write waits for a commit; 'checkpoint': only `{ durable: true }` writes do. */
   mode?: 'checkpoint' | 'commit';

@@ -53,49 +53,92 @@ export const NOT_VERSIONED = -1;
 /** The index entry changed while the operation waited: retry from the index. */
 export const CHANGED = -4;
 
+/** RMW update function: receives the current value (undefined when absent) and returns the new one (a string is stored as UTF-8). It must be pure: it may run more than once. */
 export type RmwFunction = (old: Uint8Array | undefined) => Uint8Array | string;
 
+/** Operation counters of a store, cumulative since open (KvEngineStats.operations). */
 export interface OperationStats {
+  /** Reads started. */
   reads: number;
+  /** Upserts started. */
   upserts: number;
+  /** Read-modify-writes started. */
   rmws: number;
+  /** Deletes started. */
   deletes: number;
+  /** Updates done in place in the mutable region of the log. */
   inPlaceUpdates: number;
+  /** Records appended to the log tail. */
   appends: number;
+  /** Reads that had to go to the device asynchronously. */
   pendingReads: number;
   /** Reads of the sync API that followed their chain onto the device synchronously (no PENDING). */
   syncDeviceReads: number;
+  /** Times an append waited for the tail to have room (flushes and evictions to complete). */
   pendingRoomWaits: number;
+  /** Operations retried because the index entry changed while they waited. */
   retries: number;
 }
 
+/** Counters and sizes of a hot store, returned by FasterKv.stats(). */
 export interface KvEngineStats {
+  /** Operation counters. */
   operations: OperationStats;
-  index: KvIndexStats & { load?: number; growths?: number; lastGrowthMs?: number };
+  /** Index statistics; load, growths and lastGrowthMs only for an index that grows (MemHashIndex). */
+  index: KvIndexStats & {
+    /** Entries in use per entry slot of the main buckets. */
+    load?: number;
+    /** Index doublings completed. */
+    growths?: number;
+    /** Duration of the last doubling in milliseconds. */
+    lastGrowthMs?: number;
+  };
+  /** Read cache statistics, undefined when the read cache is off. */
   readCache: ReadCacheStats | undefined;
-  compaction: { passes: number; recordsCopied: number; bytesReclaimed: number };
+  /** Compaction passes and their totals. */
+  compaction: {
+    /** Compaction passes completed. */
+    passes: number;
+    /** Live records copied to the tail, in total. */
+    recordsCopied: number;
+    /** Log bytes below the begin address reclaimed, in total. */
+    bytesReclaimed: number;
+  };
+  /** Log addresses and sizes. */
   log: HybridLogStats;
-  device: ReturnType<StorageDevice['stats']> & { name: string };
+  /** Device I/O counters and the device's name. */
+  device: ReturnType<StorageDevice['stats']> & {
+    /** Device name (e.g. file path or object store URL). */
+    name: string;
+  };
+  /** Active sessions. */
   sessions: number;
   /** Checkpoints taken, periodic and failed, and their durations (all zero without a checkpoint store). */
   checkpoints: CheckpointStats;
 }
 
+/** The storage engine shared by FasterKv and the cold tier's chunk store: a HybridLog plus a hash index, sessions, compaction and checkpoints. Use it through FasterKv. */
 export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
+  /** The hash index. @internal */
   readonly index: I;
+  /** The hybrid log holding the records. */
   readonly hlog: HybridLog;
+  /** Resolved options (defaults applied). @internal */
   readonly options: ResolvedOptions;
+  /** The read cache, undefined when off. @internal */
   readonly readCache: ReadCache | undefined;
   /** Set once another writer claims this store: writes then fail with FencedError (see Fence). */
   readonly fence: Fence;
   /** Set by splitChain (index growth). */
   splitLow = 0;
+  /** Upper bound of the chain split in progress (see splitLow). @internal */
   splitHigh = 0;
   /**
    * Lowest address that log truncation must keep (a durable checkpoint may need the log above it).
    * Compaction copies records below it but does not move begin past it.
    */
   truncationLimit: () => number = () => Number.MAX_SAFE_INTEGER;
+  /** Compaction counters. @internal */
   readonly compactionStats = { passes: 0, recordsCopied: 0, bytesReclaimed: 0 };
   /** Checkpoints taken (durable) and failed, and their durations in milliseconds. */
   private autoCompactor: AutoCompactor | undefined;
@@ -144,6 +187,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
    * by every reader. discardBelow is the highest `to`, for a one-comparison fast path.
    */
   discard: DiscardRange[] = [];
+  /** Highest end of the discard ranges. @internal */
   discardBelow = 0;
   /** Serial numbers of sessions that are not active (ended, or recovered and not continued). */
   readonly sessionSerials = new Map<string, number>();
@@ -155,6 +199,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
   private sessionCount = 0;
   private readonly sessions = new Map<string, Session>();
   private readonly log = componentLogger('faster-kv');
+  /** Operation counters, incremented by sessions. @internal */
   readonly opStats: OperationStats = {
     reads: 0, upserts: 0, rmws: 0, deletes: 0, inPlaceUpdates: 0, appends: 0, pendingReads: 0, syncDeviceReads: 0, pendingRoomWaits: 0, retries: 0,
   };
@@ -295,10 +340,12 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     return new KvEngine(index, hlog, options);
   }
 
+  /** True once close() or abandon() was called. */
   get isClosed(): boolean {
     return this.closed;
   }
 
+  /** Starts a session with the given id (or a generated one). @throws ConfigError if a session with that id is active; ClosedError after close(). */
   startSession(id?: string): Session {
     this.throwIfClosed();
     const sessionId = id ?? `s${++this.sessionCount}-${Date.now().toString(36)}`;
@@ -314,6 +361,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     this.sessionSerials.set(session.id, session.serial);
   }
 
+  /** Throws ClosedError once close() was called. @internal */
   throwIfClosed(): void {
     if (this.closed) throw new ClosedError('store');
   }
@@ -963,6 +1011,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /** Current counters and sizes (synchronous, no I/O). */
   stats(): KvEngineStats {
     const index = this.index;
     const extra = index.grow !== undefined ? { load: index.load, growths: index.growths, lastGrowthMs: index.lastGrowthMs } : {};

@@ -43,15 +43,21 @@ interface CommitWaiter {
   reject: (err: unknown) => void;
 }
 
+/** Counters and addresses of a store's operation log (durability). */
 export interface OperationLogStats {
+  /** Entries (logged writes) appended since open. */
   entries: number;
+  /** Commits completed since open. */
   commits: number;
   /** Entries per commit, on average. */
   entriesPerCommit: number;
   /** Appends that found the log's memory full and were queued until a flush freed a page. */
   queuedAppends: number;
+  /** Lowest address of the log still kept. */
   beginAddress: number;
+  /** Address the next entry gets. */
   tailAddress: number;
+  /** Entries below this address are durable. */
   committedUntilAddress: number;
 }
 
@@ -353,7 +359,9 @@ function decodeEntry(address: number, b: Uint8Array): OperationEntry {
 
 /** What a replay applied. */
 export interface ReplayResult {
+  /** Entries read from the operation log. */
   entriesScanned: number;
+  /** Entries applied to the store: those after the checkpoint within each session's recovered range. */
   entriesApplied: number;
   /** Recovered serial number per session with entries in the replayed range. */
   sessions: Record<string, number>;

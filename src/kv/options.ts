@@ -9,6 +9,7 @@ import { checkObjectStoreOptions, type OpenObjectStoreOptions } from '../devices
 import { optionSection } from '../core/option-keys.js';
 import { resolveDurability, type DurabilityOptions, type ResolvedDurability } from './durability-options.js';
 
+/** Hash index sizing and growth (FasterKvOptions.index). */
 export interface IndexOptions {
   /** Hash buckets (power of two); each holds 7 entries in 64 bytes. */
   buckets?: number;
@@ -18,6 +19,7 @@ export interface IndexOptions {
   maxLoad?: number;
 }
 
+/** Read cache of records read from the device (FasterKvOptions.readCache). */
 export interface ReadCacheOptions {
   /** Enable the read cache (default true when the section is given). */
   enabled?: boolean;
@@ -27,6 +29,7 @@ export interface ReadCacheOptions {
   pageSize?: number | string;
 }
 
+/** Automatic log compaction (FasterKvOptions.compaction). */
 export interface CompactionOptions {
   /** Run compaction automatically in the background (default false). */
   enabled?: boolean;
@@ -42,10 +45,13 @@ export interface CompactionOptions {
   mode?: 'lookup' | 'scan';
 }
 
+/** Log device, memory and page sizes (FasterKvOptions.log). */
 export interface LogOptions {
   /** 'memory://' (bounded by memory), 'file:///dir', 's3://…', 'az://…', or a StorageDevice. */
   device?: string | StorageDevice;
+  /** Bytes of page frames in memory (default 1 GiB for memory://, 256 MiB otherwise). */
   memorySize?: number | string;
+  /** Bytes per page, a power of two (default 4 MiB); a record must fit in a page. */
   pageSize?: number | string;
   /** Fraction of in-memory pages updated in place (default 0.9; 1 for memory://). */
   mutableFraction?: number;
@@ -53,6 +59,7 @@ export interface LogOptions {
   segmentSize?: number | string;
 }
 
+/** Checkpoint store, mode, retention and schedule (FasterKvOptions.checkpoint). */
 export interface CheckpointOptions {
   /**
    * Object store URL for checkpoints (memory://, file:///dir, s3://bucket/prefix, az://container/prefix).
@@ -87,11 +94,17 @@ export interface CheckpointOptions {
   store?: OpenObjectStoreOptions;
 }
 
+/** Options of FasterKv.open. Invalid options throw a ConfigError naming the option (`log.pageSize: …`). */
 export interface FasterKvOptions {
+  /** Hash index sizing and growth. */
   index?: IndexOptions;
+  /** Log device, memory and page sizes (default: memory://). */
   log?: LogOptions;
+  /** Read cache of records read from the device (off unless given). */
   readCache?: ReadCacheOptions;
+  /** Automatic log compaction (off by default). */
   compaction?: CompactionOptions;
+  /** Checkpoint store, mode, retention and schedule. */
   checkpoint?: CheckpointOptions;
   /** true (default): recover the newest checkpoint; false: start a new store; a token: recover that checkpoint. */
   recover?: boolean | string;

@@ -22,7 +22,9 @@ import { ENTRY_DELETE, ENTRY_UPSERT, type OperationLog } from './operation-log.j
 /** readInto's result when the value is on the device: use read() instead. */
 export const PENDING_CODE = -2;
 
+/** A session of FasterKv (from FasterKv.startSession): reads and writes numbered by serial number for checkpoints (CPR), with async calls that always complete and sync fast paths that return PENDING when they would need I/O (nothing happened then; use the async call). */
 export class Session {
+  /** Session id; pass it to continueSession after recovery. */
   readonly id: string;
   /** Serial number of the last operation started by this session. */
   serial = 0;
@@ -133,6 +135,7 @@ export class Session {
     return next;
   }
 
+  /** Delete in memory, or PENDING (use delete). */
   deleteSync(key: Bytes): void | Pending {
     const k = this.writeKey(key);
     const store = this.store;
@@ -144,6 +147,7 @@ export class Session {
 
   // ------------------------------------------------------------------ async API
 
+  /** The value stored for key, or undefined when absent; reads the device when the record is not in memory. */
   async read(key: Bytes): Promise<Uint8Array | undefined> {
     const k = this.key(key);
     const store = this.store;
@@ -206,6 +210,7 @@ export class Session {
     if (wait !== undefined) await wait;
   }
 
+  /** Deletes key. With `{ durable: true }` (or durability mode 'commit') it resolves only once the delete survives a crash. @throws FencedError once another writer claimed the store. */
   async delete(key: Bytes, options?: WriteOptions): Promise<void> {
     const k = this.writeKey(key);
     const store = this.store;

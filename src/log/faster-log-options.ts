@@ -16,6 +16,7 @@ export interface FasterLogCommitOptions {
   key?: string;
 }
 
+/** Options of FasterLog.open. Invalid options throw a ConfigError naming the option. */
 export interface FasterLogOptions {
   /**
    * The log's device: a URL (`file:///dir`, `s3://bucket/prefix`, `az://container/prefix`, or
@@ -29,6 +30,7 @@ export interface FasterLogOptions {
   memorySize?: number | string;
   /** file:// devices opened from a URL: bytes per segment file, a multiple of the page size (default 1 GiB). */
   segmentSize?: number | string;
+  /** Where and how commit records are written. */
   commit?: FasterLogCommitOptions;
 }
 

@@ -50,29 +50,45 @@ export type { FasterLogOptions, FasterLogCommitOptions } from './faster-log-opti
 
 /** One entry yielded by scan(). `bytes` is a copy owned by the caller. */
 export interface FasterLogEntry {
+  /** Logical address of the entry (pass it to read()). */
   address: number;
+  /** The entry's payload. */
   bytes: Uint8Array;
 }
 
+/** Addresses, memory and counters of a FasterLog (FasterLog.stats()). */
 export interface FasterLogStats {
+  /** Lowest readable address (entries below were truncated). */
   beginAddress: number;
   /** begin as of the newest commit record (what recovery would restore). */
   committedBeginAddress: number;
+  /** Everything below this address is durable as of the newest commit. */
   committedUntilAddress: number;
+  /** Address the next append gets. */
   tailAddress: number;
   /** Lowest address still held in a memory frame. */
   headAddress: number;
+  /** Everything below this address has been written to the device. */
   flushedUntilAddress: number;
+  /** Number of the newest commit record (0 before the first commit). */
   commitNumber: number;
+  /** Bytes per page. */
   pageSize: number;
+  /** Page frames in the in-memory ring. */
   frameCount: number;
+  /** Bytes of allocated page frames. */
   memoryBytes: number;
+  /** Entries appended since open. */
   entriesAppended: number;
+  /** Payload bytes appended since open (headers excluded). */
   payloadBytesAppended: number;
+  /** Commits completed since open. */
   commits: number;
+  /** Commit records written to the device since open. */
   commitRecordWrites: number;
   /** Times an append found memory full and had to wait for (or was refused until) a flush. */
   backpressureWaits: number;
+  /** I/O counters of the log's device. */
   device: DeviceStats;
 }
 
@@ -89,9 +105,13 @@ const READ_AHEAD_BYTES = 4096;
 
 const log = componentLogger('faster-log');
 
+/** A durable append-only log of byte entries (after FASTER's FasterLog): append returns an address at once, commit makes everything appended so far durable, scan and read read entries back. Open it with FasterLog.open; see the module comment for the details. */
 export class FasterLog {
+  /** Bytes per page (a power of two). */
   readonly pageSize: number;
+  /** Page frames in the in-memory ring. */
   readonly frameCount: number;
+  /** The device holding the log's pages. */
   readonly device: StorageDevice;
   /** Largest payload an entry may have (a page minus the entry header). */
   readonly maxEntryBytes: number;
@@ -223,18 +243,22 @@ export class FasterLog {
 
   // ---------------------------------------------------------------- addresses
 
+  /** Lowest readable address. */
   get beginAddress(): number {
     return this.begin;
   }
 
+  /** Address the next append gets. */
   get tailAddress(): number {
     return this.tailPage * this.pageSize + this.tailOffset;
   }
 
+  /** Everything below this address is durable (survives a crash). */
   get committedUntilAddress(): number {
     return this.committedUntil;
   }
 
+  /** Number of the newest commit record (0 before the first commit). */
   get commitNumber(): number {
     return this.commitNo;
   }
@@ -755,6 +779,7 @@ export class FasterLog {
     if (this.ownsDevice) await this.device.close();
   }
 
+  /** Current addresses, memory and counters (synchronous, no I/O). */
   stats(): FasterLogStats {
     let allocated = 0;
     for (const f of this.frames) if (f !== undefined) allocated++;

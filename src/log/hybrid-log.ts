@@ -50,35 +50,60 @@ export interface DeviceRecord {
   readonly address: number;
 }
 
+/** Addresses, memory and I/O counters of a HybridLog (HybridLog.stats()). Addresses are byte offsets in the log. */
 export interface HybridLogStats {
+  /** Lowest valid address; everything below was truncated. */
   beginAddress: number;
+  /** Lowest address in memory; [begin, head) is on the device only. */
   headAddress: number;
+  /** Start of the mutable region; records below it are immutable. */
   readOnlyAddress: number;
+  /** Everything below this address is on the device. */
   flushedUntilAddress: number;
+  /** Next address to be allocated. */
   tailAddress: number;
+  /** Bytes per page. */
   pageSize: number;
+  /** Page frames in the in-memory ring. */
   frameCount: number;
+  /** Frames allocated so far (frames are allocated lazily). */
   framesAllocated: number;
+  /** Bytes of allocated page frames. */
   memoryBytes: number;
+  /** Pages written to the device since open. */
   pagesFlushed: number;
+  /** Pages evicted from memory since open. */
   pagesEvicted: number;
+  /** Times a writer waited for room because flushes lagged (backpressure). */
   backpressureWaits: number;
+  /** Record reads from the device. */
   deviceReads: number;
 }
 
+/** The record log of a store, spanning a ring of in-memory pages and a storage device (begin ≤ head ≤ readOnly ≤ tail). Reach it via FasterKv.hlog or ColdKv.hlog, mostly to read its addresses; see the module comment for the regions. */
 export class HybridLog {
+  /** Bytes per page (a power of two). */
   readonly pageSize: number;
+  /** Page frames in the in-memory ring. */
   readonly frameCount: number;
+  /** The device holding pages below the head address. */
   readonly device: StorageDevice;
+  /** Epoch protection for page eviction. @internal */
   readonly epoch = new LightEpoch();
   /** Page frames by frame index; undefined until first used. */
   private readonly frames: PageFrames;
+  /** Byte views of the page frames. @internal */
   readonly frames8: (Uint8Array | undefined)[];
+  /** 32-bit views of the page frames. @internal */
   readonly frames32: (Uint32Array | undefined)[];
 
+  /** Lowest valid address; everything below was truncated. */
   beginAddress: number;
+  /** Lowest address in memory; [begin, head) is on the device only. */
   headAddress: number;
+  /** Start of the mutable region [readOnly, tail); records below it are immutable. */
   readOnlyAddress: number;
+  /** Everything below this address is on the device. */
   flushedUntilAddress: number;
   private tailPage: number;
   private tailOffset: number;
@@ -129,6 +154,7 @@ export class HybridLog {
     this.ensureFrame(this.tailPage);
   }
 
+  /** Next address to be allocated. */
   get tailAddress(): number {
     return this.tailPage * this.pageSize + this.tailOffset;
   }
@@ -138,14 +164,17 @@ export class HybridLog {
     return this.pageSize;
   }
 
+  /** Page number of an address. */
   pageOf(address: number): number {
     return Math.floor(address / this.pageSize);
   }
 
+  /** Frame index (in the memory ring) of an address's page. */
   frameOf(address: number): number {
     return Math.floor(address / this.pageSize) % this.frameCount;
   }
 
+  /** Offset of an address within its page. */
   offsetOf(address: number): number {
     return address % this.pageSize;
   }
@@ -436,6 +465,7 @@ export class HybridLog {
     await this.device.sync();
   }
 
+  /** Waits until every flush in flight has completed (does not start new ones). */
   async waitForFlushes(): Promise<void> {
     while (this.inFlightFlushes.size > 0) {
       await Promise.allSettled([...this.inFlightFlushes]);
@@ -513,6 +543,7 @@ export class HybridLog {
     return { u8, u32, address };
   }
 
+  /** Current addresses, memory and I/O counters. */
   stats(): HybridLogStats {
     const memoryBytes = this.frames.memoryBytes;
     return {
@@ -532,6 +563,7 @@ export class HybridLog {
     };
   }
 
+  /** Asserts begin ≤ head ≤ readOnly ≤ tail and flushedUntil ≤ readOnly. @throws AssertionFailedError when violated (tests). */
   checkInvariants(): void {
     // begin may run ahead of head only while begin's page still awaits its flush.
     assert(this.beginAddress <= this.headAddress || this.beginAddress > this.flushedUntilAddress, `begin ${this.beginAddress} <= head ${this.headAddress}`);
@@ -540,6 +572,7 @@ export class HybridLog {
     assert(this.flushedUntilAddress <= this.readOnlyAddress, 'flushedUntil <= readOnly');
   }
 
+  /** Flushes everything up to the tail to the device (and syncs it) and wakes writers waiting for room. */
   async close(): Promise<void> {
     await this.flushAll();
     this.wakeRoomWaiters();

@@ -15,15 +15,21 @@ import {
 } from '../core/record-layout.js';
 import type { HybridLog } from './hybrid-log.js';
 
+/** One record yielded by a log scan (FasterKv.scan). */
 export interface ScanRecord {
+  /** Log address of the record. */
   address: number;
   /** Address just past this record. */
   nextAddress: number;
+  /** Address of the previous record in the key's hash chain. */
   previous: number;
+  /** The record's key. */
   key: Uint8Array;
   /** undefined for a tombstone. */
   value: Uint8Array | undefined;
+  /** True for a tombstone (a delete). */
   tombstone: boolean;
+  /** Raw flag bits of the record header (layout internal to f2kv). */
   flags: number;
 }
 

@@ -30,12 +30,19 @@ import { PageFrames } from './page-frames.js';
 /** Set on a cached record when it is read; earns a second chance at eviction. */
 export const FLAG_RECENTLY_READ = 1 << 20;
 
+/** Counters of the hot tier's read cache (KvEngineStats.readCache). */
 export interface ReadCacheStats {
+  /** Lookups served from the read cache. */
   hits: number;
+  /** Lookups not found in the read cache. */
   misses: number;
+  /** Records copied into the read cache after a device read. */
   inserts: number;
+  /** Records dropped from the read cache at eviction. */
   evicted: number;
+  /** Recently read records copied forward at eviction instead of dropped (second chance). */
   secondChance: number;
+  /** Bytes of allocated read cache pages. */
   memoryBytes: number;
 }
 

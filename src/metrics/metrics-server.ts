@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
+/** Options of startMetricsServer. */
 export interface MetricsServerOptions {
   /** TCP port; 0 picks a free one (see MetricsServer.port). */
   port: number;
@@ -15,16 +16,20 @@ export interface MetricsServerOptions {
   path?: string;
 }
 
+/** A running metrics endpoint (startMetricsServer). */
 export interface MetricsServer {
   /** The port it listens on. */
   readonly port: number;
+  /** URL of the metrics, e.g. http://127.0.0.1:9464/metrics. */
   readonly url: string;
+  /** Stops listening and closes open connections. */
   close(): Promise<void>;
 }
 
 /** What the server scrapes: a prom-client Registry, or anything that renders one. */
 export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
 
+/** Starts an HTTP server answering GET on options.path with the registry's metrics text (404 for anything else). Resolves once it listens. @throws the listen error, e.g. EADDRINUSE when the port is taken. */
 export async function startMetricsServer(registry: MetricsSource, options: MetricsServerOptions): Promise<MetricsServer> {
   const path = options.path ?? '/metrics';
   const host = options.host ?? '127.0.0.1';

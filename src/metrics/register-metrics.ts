@@ -16,6 +16,7 @@ import type { KvEngineStats } from '../kv/kv-engine.js';
 /** A store whose stats can be exported. */
 export type MeteredStore = F2Kv | FasterKv;
 
+/** Options of registerMetrics. */
 export interface MetricsOptions {
   /** Prefix of every metric name (default "f2kv_"). */
   prefix?: string;
