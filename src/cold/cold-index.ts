@@ -33,22 +33,29 @@ import { CHUNK_KEY_BYTES } from './cold-options.js';
 /** headSync's answer when the chunk is not in memory. */
 export const CHUNK_PENDING = -2;
 
+/** What the cold index holds and how its lookups went (`ColdKv.stats().index`). */
 export interface ColdIndexStats {
+  /** Hash chunks of the index (level two, on object storage). */
   chunks: number;
+  /** Slots per chunk (8 bytes each). */
   chunkSlots: number;
-  /** Lookups whose chunk was in memory / had to be read from object storage. */
+  /** Lookups whose chunk was in memory. */
   chunkHits: number;
+  /** Lookups whose chunk had to be read from object storage. */
   chunkMisses: number;
+  /** chunkHits / (chunkHits + chunkMisses); 0 before the first lookup. */
   chunkHitRatio: number;
-  /** Slot updates, and compare-and-sets that lost a race (the caller retried). */
+  /** Slot updates (a cold write linking its record). */
   slotUpdates: number;
+  /** Compare-and-sets of a slot that lost a race (the caller retried). */
   casFailures: number;
   /** Bytes of the table (level one, in memory). */
   tableBytes: number;
   /** Memory of the chunk cache (chunk log pages allocated + read cache). */
   chunkCacheBytes: number;
-  /** Bytes of chunk log between begin and tail, and its compaction passes. */
+  /** Bytes of chunk log between begin and tail. */
   chunkLogBytes: number;
+  /** Compaction passes of the chunk log. */
   chunkLogCompactions: number;
   /** Object-store reads of chunks (each one GET). */
   chunkReads: number;

@@ -4,6 +4,7 @@
  */
 const encoder = new TextEncoder();
 
+/** A key or value as callers pass it: bytes, or a string stored as its UTF-8 bytes. */
 export type Bytes = Uint8Array | string;
 
 export class ScratchEncoder {

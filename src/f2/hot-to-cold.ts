@@ -23,12 +23,19 @@ const log = componentLogger('hot-to-cold');
 /** Records of one pass migrating at the same time (each one: a hot lookup, then a cold append and slot update). */
 const MIGRATION_CONCURRENCY = 32;
 
+/** Hot → cold migration so far (`F2Kv.stats().hotToCold`). */
 export interface MigrationStats {
+  /** Migration passes run (each moves the hot log's begin). */
   passes: number;
+  /** Hot log records read by the passes. */
   recordsScanned: number;
+  /** Live values copied into the cold tier. */
   recordsMoved: number;
+  /** Tombstones copied into the cold tier (they must shadow older cold versions). */
   tombstonesMoved: number;
+  /** Hot log bytes below the new begin (freed on the hot device). */
   bytesReclaimed: number;
+  /** The longest pass, in milliseconds. */
   longestPassMs: number;
   /** Hot index entries freed because their chains moved to cold. */
   entriesReleased: number;
