@@ -131,7 +131,12 @@ async function main(): Promise<void> {
             break;
           }
         }
-        if (s.serial !== op.serial) fatal('FATAL', `session ${sid}: serial ${s.serial} after op ${op.serial}`);
+        if (s.serial !== op.serial) {
+          // A write refused before it took a serial number (a fenced store: FencedError) rejects
+          // here and stops the worker with its reason; otherwise the serial is out of step.
+          await Promise.all(pending);
+          fatal('FATAL', `session ${sid}: serial ${s.serial} after op ${op.serial}`);
+        }
       }
       await Promise.all(pending);
       if (failures.length > 0) fatal('MISMATCH', failures.join('\n'));
