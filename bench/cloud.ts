@@ -24,6 +24,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { runBenchMain } from './lib/child-main.js';
 import { Flags, parseBytes } from './lib/args.js';
 import { fullGc } from './lib/memory.js';
 import { expectedStamp } from './lib/peers/peer.js';
@@ -575,27 +576,8 @@ async function parentMain(plan: Plan, argv: readonly string[]): Promise<void> {
   if (failures.length > 0) process.exitCode = 1;
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv[0] === '--child') {
-    const spec = JSON.parse(Buffer.from(argv[1]!, 'base64url').toString('utf8')) as ChildSpec;
-    const outFile = argv[3]!;
-    try {
-      const result = await runChild(spec);
-      writeFileSync(outFile, JSON.stringify({ ok: true, result }));
-    } catch (e) {
-      const msg = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
-      process.stderr.write(`${spec.store}: ${msg}\n`);
-      writeFileSync(outFile, JSON.stringify({ ok: false, error: msg }));
-    }
-    // Background timers of a store that failed mid-way must not keep the child alive.
-    process.exit(0);
-  }
-  const plan = makePlan(new Flags(argv));
-  await parentMain(plan, argv);
-}
-
-main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exitCode = 1;
+runBenchMain<ChildSpec, Awaited<ReturnType<typeof runChild>>>({
+  child: runChild,
+  label: (spec) => spec.store,
+  parent: (argv) => parentMain(makePlan(new Flags(argv)), argv),
 });

@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { runBenchMain } from './lib/child-main.js';
 import { Flags, parseBytes } from './lib/args.js';
 import { SAMPLE_EVERY, summarize, type LatencySummary } from './lib/latency.js';
 import { fullGc } from './lib/memory.js';
@@ -570,28 +571,9 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv[0] === '--child') {
-    const spec = JSON.parse(Buffer.from(argv[1]!, 'base64url').toString('utf8')) as ChildSpec;
-    const outFile = argv[3]!;
-    try {
-      const result = await runChild(spec);
-      writeFileSync(outFile, JSON.stringify({ ok: true, result }));
-    } catch (e) {
-      const msg = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
-      process.stderr.write(`${spec.store}: ${msg}\n`);
-      writeFileSync(outFile, JSON.stringify({ ok: false, error: msg }));
-    }
-    // Background timers of a store that failed mid-way must not keep the child alive.
-    process.exit(0);
-  }
-  const plan = makePlan(new Flags(argv));
-  await parentMain(plan, argv);
-}
-
-main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exitCode = 1;
+runBenchMain<ChildSpec, Awaited<ReturnType<typeof runChild>>>({
+  child: runChild,
+  label: (spec) => spec.store,
+  parent: (argv) => parentMain(makePlan(new Flags(argv)), argv),
 });
 
