@@ -22,7 +22,7 @@
  *
  * `--scenario device` (bench/lib/device-loop.ts): reads from the hot device, larger than memory —
  * 10M records of 100 B values, 10% of the data in memory, file device, YCSB-B Zipf, one operation
- * at a time, f2kv beside classic-level. Flags: --records --ops --runs --value-bytes
+ * at a time and with 64 in flight, f2kv beside classic-level. Flags: --records --ops --runs --value-bytes
  * --memory-fraction 0.1 --read-cache-fraction 0 --cap-seconds 20 --cells --dir --out.
  */
 import { execFileSync } from 'node:child_process';
