@@ -16,7 +16,7 @@ import { ScratchEncoder, type Bytes } from '../core/bytes.js';
 import type { ColdKv } from '../cold/cold-kv.js';
 import { NOT_FOUND, OK, PENDING, PENDING_IO, PENDING_ROOM, type KvEngine, type Pending, type RmwFunction } from '../kv/kv-engine.js';
 import type { KvIndex } from '../kv/kv-index.js';
-import { deviceValue, PENDING_CODE, type Session } from '../kv/session.js';
+import { deviceValue, deviceValueInto, PENDING_CODE, type Session } from '../kv/session.js';
 import type { WriteOptions } from '../kv/durability-options.js';
 import { ENTRY_UPSERT } from '../kv/operation-log.js';
 import { READ_CACHE_BIT } from '../core/address.js';
@@ -103,7 +103,20 @@ export class F2Session {
       hot.opStats.reads++;
       return this.servedInMemory(address);
     }
-    if (address !== NOT_FOUND) return PENDING;
+    if (address !== NOT_FOUND) {
+      // On the hot device: read it here when the device reads synchronously (a local file).
+      const record = hot.readDeviceSync(k, k.length);
+      if (record === null) return PENDING;
+      if (record !== undefined) {
+        this.inner.serial++;
+        hot.opStats.reads++;
+        const value = deviceValue(record);
+        if (value === undefined) this.reads.notFound++;
+        else this.reads.hotDevice++;
+        return value;
+      }
+      // The hot chain ended on the device: the key can only be in cold.
+    }
     const found = this.cold.findSync(k);
     if (found === PENDING) return PENDING;
     this.inner.serial++;
@@ -124,6 +137,16 @@ export class F2Session {
     const k = this.key(key);
     const hot = this.hot;
     const address = hot.findInMemory(k, k.length);
+    if (address === PENDING_IO) {
+      const record = hot.readDeviceSync(k, k.length);
+      if (record === null || record === undefined) return PENDING_CODE;
+      this.inner.serial++;
+      hot.opStats.reads++;
+      const n = deviceValueInto(record, out);
+      if (n < 0) this.reads.notFound++;
+      else this.reads.hotDevice++;
+      return n;
+    }
     if (address <= 0) return PENDING_CODE;
     this.inner.serial++;
     hot.opStats.reads++;

@@ -386,6 +386,7 @@ export class Session {
   }
 }
 
+/** The value of a record read from the device (a copy), or undefined for a tombstone. */
 export function deviceValue(record: DeviceRecord): Uint8Array | undefined {
   const u32 = record.u32;
   if ((u32[1]! & FLAG_TOMBSTONE) !== 0) return undefined;
@@ -394,7 +395,7 @@ export function deviceValue(record: DeviceRecord): Uint8Array | undefined {
 }
 
 /** Copies a device record's value into `out` (when it fits); returns its length, or -1 for a tombstone. */
-function deviceValueInto(record: DeviceRecord, out: Uint8Array): number {
+export function deviceValueInto(record: DeviceRecord, out: Uint8Array): number {
   const u32 = record.u32;
   if ((u32[1]! & FLAG_TOMBSTONE) !== 0) return -1;
   const start = RECORD_HEADER_BYTES + u32[2]!;
