@@ -12,6 +12,7 @@ import {
   writeRecordHeader,
 } from '../core/record-layout.js';
 import type { HybridLog } from '../log/hybrid-log.js';
+import { copyValue } from '../core/value-copy.js';
 
 /** A record found by a chain walk. */
 export interface ColdRecord {
@@ -142,5 +143,5 @@ function recordAt(address: number, u8: Uint8Array, u32: Uint32Array, offset: num
   const w = offset >>> 2;
   const tombstone = (u32[w + 1]! & FLAG_TOMBSTONE) !== 0;
   const start = offset + RECORD_HEADER_BYTES + keyLength;
-  return { address, tombstone, value: tombstone ? undefined : u8.slice(start, start + u32[w + 3]!) };
+  return { address, tombstone, value: tombstone ? undefined : copyValue(u8, start, u32[w + 3]!) };
 }

@@ -36,6 +36,7 @@ import { emptyCheckpointStats, type CheckpointManager, type CheckpointStats, typ
 import { Session } from './session.js';
 import type { DiscardRange } from './checkpoint-manifest.js';
 import type { OperationLog } from './operation-log.js';
+import { copyValue } from '../core/value-copy.js';
 
 /** Returned by the synchronous API when the operation must continue asynchronously. */
 export const PENDING: unique symbol = Symbol('f2kv.PENDING');
@@ -446,11 +447,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
     if ((u32[w + 1]! & FLAG_TOMBSTONE) !== 0) return undefined;
     const start = offset + RECORD_HEADER_BYTES + u32[w + 2]!;
     const length = u32[w + 3]!;
-    const src = hlog.frames8[f]!;
-    if (length > 16) return src.slice(start, start + length);
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = src[start + i]!;
-    return out;
+    return copyValue(hlog.frames8[f]!, start, length);
   }
 
   /** Copies the value at `address` into `out`; returns its length, or NOT_FOUND for a tombstone. */
@@ -600,7 +597,7 @@ export class KvEngine<I extends KvIndex = KvIndex> implements ChainSplitter {
       if (recordKeyEquals(u8, u32, offset, key, keyLength) && (address >= this.discardBelow || !this.isDiscarded(address, u32[w + 1]!))) {
         const tombstone = (u32[w + 1]! & FLAG_TOMBSTONE) !== 0;
         const start = offset + RECORD_HEADER_BYTES + keyLength;
-        const old = tombstone ? undefined : u8.slice(start, start + u32[w + 3]!);
+        const old = tombstone ? undefined : copyValue(u8, start, u32[w + 3]!);
         const next = checkValue(fn(old));
         this.lastRmwValue = next;
         if (

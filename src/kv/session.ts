@@ -18,6 +18,7 @@ import { NOT_FOUND, OK, PENDING, PENDING_IO, PENDING_ROOM } from './kv-engine.js
 import type { KvIndex } from './kv-index.js';
 import type { WriteOptions } from './durability-options.js';
 import { ENTRY_DELETE, ENTRY_UPSERT, type OperationLog } from './operation-log.js';
+import { copyValue } from '../core/value-copy.js';
 
 /** readInto's result when the value is on the device: use read() instead. */
 export const PENDING_CODE = -2;
@@ -391,7 +392,7 @@ export function deviceValue(record: DeviceRecord): Uint8Array | undefined {
   const u32 = record.u32;
   if ((u32[1]! & FLAG_TOMBSTONE) !== 0) return undefined;
   const start = RECORD_HEADER_BYTES + u32[2]!;
-  return record.u8.slice(start, start + u32[3]!);
+  return copyValue(record.u8, start, u32[3]!);
 }
 
 /** Copies a device record's value into `out` (when it fits); returns its length, or -1 for a tombstone. */

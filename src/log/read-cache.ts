@@ -26,6 +26,7 @@ import {
   writeRecordHeader,
 } from '../core/record-layout.js';
 import { PageFrames } from './page-frames.js';
+import { copyValue } from '../core/value-copy.js';
 
 /** Set on a cached record when it is read; earns a second chance at eviction. */
 export const FLAG_RECENTLY_READ = 1 << 20;
@@ -217,7 +218,7 @@ export class ReadCache {
     const w = offset >>> 2;
     if ((u32[w + 1]! & FLAG_TOMBSTONE) !== 0) return undefined;
     const start = offset + RECORD_HEADER_BYTES + u32[w + 2]!;
-    return this.u8Of(address).slice(start, start + u32[w + 3]!);
+    return copyValue(this.u8Of(address), start, u32[w + 3]!);
   }
 
   valueInto(address: number, out: Uint8Array): number {
