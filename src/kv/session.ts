@@ -65,7 +65,10 @@ export class Session {
     return this.store.findInMemory(k, k.length);
   }
 
-  /** The value (a copy), undefined when absent, or PENDING when the record is on the device. */
+  /**
+   * The value (a copy, see copyValue: 65 B to 2 KiB values share a slab ArrayBuffer, so use the
+   * view, not `.buffer`), undefined when absent, or PENDING when the record is on the device.
+   */
   readSync(key: Bytes): Uint8Array | undefined | Pending {
     const store = this.store;
     const k = this.key(key);
