@@ -264,7 +264,18 @@ export class F2Session {
   rmwSync(key: Bytes, fn: RmwFunction): Uint8Array | Pending {
     const k = this.writeKey(key);
     const hot = this.hot;
-    if (hot.rmwInMemory(k, k.length, fn) !== OK) return PENDING;
+    let r = hot.rmwInMemory(k, k.length, fn);
+    if (r === PENDING_IO) {
+      // The old value is on the hot device: read it here when the device reads synchronously.
+      // A chain that ends there without the key needs the cold tier: PENDING.
+      const seenEntry = hot.pendingEntryAddress;
+      const record = hot.findOnDeviceSync(k, k.length);
+      if (record !== null && record !== undefined) {
+        hot.opStats.syncDeviceReads++;
+        r = hot.rmwAfterIo(k, k.length, fn, deviceValue(record), seenEntry);
+      }
+    }
+    if (r !== OK) return PENDING;
     this.inner.serial++;
     hot.opStats.rmws++;
     const next = hot.lastRmwValue!;
