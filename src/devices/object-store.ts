@@ -49,12 +49,14 @@ export interface ObjectStore {
   /**
    * Writes the object. `{ ifNoneMatch: '*' }` creates it only if absent; `{ ifMatch: etag }`
    * replaces it only if its current etag is `etag`. A lost condition throws PreconditionFailedError.
+   * The store reads `bytes` only until the returned promise settles (the caller may then reuse them).
    */
   put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<PutResult>;
   /**
    * Reads the object, or the part of `range` that lies inside it (a range reaching past the end
    * returns the shorter remainder; an offset at or past the end returns no bytes).
-   * Throws ObjectNotFoundError when the object does not exist.
+   * Throws ObjectNotFoundError when the object does not exist. The returned bytes belong to the
+   * caller, who may modify them (a store keeps no reference to them).
    */
   get(key: string, range?: ByteRange): Promise<Uint8Array>;
   /** Size and etag, or undefined when the object does not exist. */
