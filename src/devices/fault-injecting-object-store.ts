@@ -1,6 +1,6 @@
 import { AccessDeniedError, ConfigError, ObjectStoreError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutResult } from './object-store.js';
+import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutOptions, PutResult } from './object-store.js';
 import type { ObjectStoreStats, RequestKind } from './object-store-stats.js';
 
 /**
@@ -151,8 +151,8 @@ export class FaultInjectingObjectStore implements ObjectStore {
     }
   }
 
-  put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<PutResult> {
-    return this.intercept('PUT', key, () => this.inner.put(key, bytes, condition));
+  put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: PutOptions): Promise<PutResult> {
+    return this.intercept('PUT', key, () => this.inner.put(key, bytes, condition, options));
   }
 
   get(key: string, range?: ByteRange): Promise<Uint8Array> {

@@ -1,5 +1,5 @@
 import { ClosedError, ConfigError, CorruptionError, F2Error, FencedError, ObjectNotFoundError, ObjectStoreError, PreconditionFailedError, assert } from '../core/errors.js';
-import { crc32c } from '../core/checksum.js';
+import { crc32c, crc32cCombine } from '../core/checksum.js';
 import { componentLogger } from '../core/logger.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
 import { confirmOwnConditionalPut } from './conditional-put.js';
@@ -54,6 +54,8 @@ interface LogObject {
   blockShift: number;
   /** Pieces of the address map that this object supplies. */
   live: number;
+  /** Its checksums, for objects this device wrote (undefined for objects found on open). */
+  checksums: ObjectChecksums | undefined;
   /**
    * The object's stored form (blocks and their checksums) while its upload is in flight or
    * failed: what is uploaded, and where reads of its addresses are served from meanwhile.
@@ -82,8 +84,8 @@ function hex(n: number, width: number): string {
 }
 
 const addressScratch = new Uint8Array(8);
-/** CRC-32C of bytes[s, e) seeded with the 8-byte little-endian log address of the block. */
-function blockCrc(address: number, bytes: Uint8Array, s: number, e: number): number {
+/** CRC-32C of the 8-byte little-endian log address of a block: the seed of the block's checksum. */
+function addressCrc(address: number): number {
   const lo = address % 0x100000000;
   const hi = Math.floor(address / 0x100000000);
   addressScratch[0] = lo & 0xff;
@@ -94,7 +96,12 @@ function blockCrc(address: number, bytes: Uint8Array, s: number, e: number): num
   addressScratch[5] = (hi >>> 8) & 0xff;
   addressScratch[6] = (hi >>> 16) & 0xff;
   addressScratch[7] = hi >>> 24;
-  return crc32c(bytes, s, e, crc32c(addressScratch, 0, 8, 0));
+  return crc32c(addressScratch, 0, 8, 0);
+}
+
+/** CRC-32C of bytes[s, e) seeded with the 8-byte little-endian log address of the block. */
+function blockCrc(address: number, bytes: Uint8Array, s: number, e: number): number {
+  return crc32c(bytes, s, e, addressCrc(address));
 }
 
 function readU32LE(b: Uint8Array, o: number): number {
@@ -113,18 +120,34 @@ function physicalSize(length: number, shift: number): number {
   return length + CRC_BYTES * Math.ceil(length / 2 ** shift);
 }
 
+/** Checksums of an encoded object. */
+interface ObjectChecksums {
+  /** CRC-32C of the object's log bytes. */
+  logical: number;
+  /** CRC-32C of its stored form (blocks and their checksums): what an object store may verify. */
+  stored: number;
+}
+
 /**
  * Writes the stored form of the log bytes src[from, from + length), which begin at log address
- * `start`, into `into`: each block copied once, followed by its CRC-32C (computed over the copy,
- * while it is in cache).
+ * `start`, into `into`: each block copied once, followed by its CRC-32C. The bytes are read once
+ * more, by one CRC-32C pass over each copied block while it is in cache; the block's seeded
+ * checksum and the checksums of the whole object (its log bytes, its stored form) are derived
+ * from that one pass by combining CRCs, not by reading the bytes again.
  */
-function encodeObject(start: number, src: Uint8Array, from: number, length: number, shift: number, into: Uint8Array): void {
+function encodeObject(start: number, src: Uint8Array, from: number, length: number, shift: number, into: Uint8Array): ObjectChecksums {
   const B = 2 ** shift;
+  let logical = 0;
+  let stored = 0;
   for (let s = 0, d = 0; s < length; s += B, d += B + CRC_BYTES) {
     const n = Math.min(B, length - s);
     into.set(src.subarray(from + s, from + s + n), d);
-    writeU32LE(into, d + n, blockCrc(start + s, into, d, d + n));
+    const crc = crc32c(into, d, d + n);
+    writeU32LE(into, d + n, crc32cCombine(addressCrc(start + s), crc, n));
+    logical = crc32cCombine(logical, crc, n);
+    stored = crc32c(into, d + n, d + n + CRC_BYTES, crc32cCombine(stored, crc, n));
   }
+  return { logical, stored };
 }
 
 /**
@@ -251,6 +274,7 @@ export class ObjectLogDevice implements StorageDevice {
         seq: parseInt(m[3]!, 16),
         blockShift: Number(m[4]),
         live: 0,
+        checksums: undefined,
         physical: undefined,
         stored: true,
         failure: undefined,
@@ -325,6 +349,17 @@ export class ObjectLogDevice implements StorageDevice {
 
   stats(): DeviceStats {
     return { ...this.counters };
+  }
+
+  /**
+   * The CRC-32C of the log bytes [start, end) when one object this device wrote holds exactly
+   * them and still supplies them (computed while it was encoded); otherwise undefined. A write
+   * that covers whole objects creates them at once, so their checksums are known on its return.
+   */
+  writtenChecksum(start: number, end: number): number | undefined {
+    const p = this.pieces[this.firstPieceEndingAbove(start)];
+    if (p === undefined || p.start !== start || p.end !== end || p.obj.start !== start || p.obj.end !== end) return undefined;
+    return p.obj.checksums?.logical;
   }
 
   async write(address: number, bytes: Uint8Array): Promise<void> {
@@ -486,7 +521,7 @@ export class ObjectLogDevice implements StorageDevice {
     const seq = this.nextSeq++;
     const end = start + length;
     const physical = this.storedFormBuffer(length);
-    encodeObject(start, src, from, length, this.blockShift, physical);
+    const checksums = encodeObject(start, src, from, length, this.blockShift, physical);
     const obj: LogObject = {
       key: `${this.prefix}${hex(start, 16)}-${hex(end, 16)}-${hex(seq, 12)}.b${this.blockShift}.seg`,
       start,
@@ -494,6 +529,7 @@ export class ObjectLogDevice implements StorageDevice {
       seq,
       blockShift: this.blockShift,
       live: 0,
+      checksums,
       physical,
       stored: false,
       failure: undefined,
@@ -513,7 +549,7 @@ export class ObjectLogDevice implements StorageDevice {
     try {
       // Create-only: an existing object with this name means another writer uses the prefix...
       try {
-        await this.store.put(obj.key, physical, { ifNoneMatch: '*' });
+        await this.store.put(obj.key, physical, { ifNoneMatch: '*' }, { crc32c: obj.checksums?.stored });
       } catch (e) {
         // ...unless this is a retry of an upload that failed, whose earlier put may have landed
         // although its answer was lost: then the object holds exactly these bytes.

@@ -20,6 +20,16 @@ export type PutCondition =
       ifMatch: string;
     };
 
+/** What the caller of ObjectStore.put knows about the bytes. */
+export interface PutOptions {
+  /**
+   * The CRC-32C of the bytes, when the caller has it already: a store that sends the service a
+   * checksum to verify the upload against (S3: x-amz-checksum-crc32c) uses it instead of reading
+   * every byte again. A wrong value makes the service refuse the upload.
+   */
+  crc32c?: number;
+}
+
 /** Result of ObjectStore.put. */
 export interface PutResult {
   /** Opaque version tag of the object just written; pass it to `{ ifMatch }` for compare-and-swap. */
@@ -51,7 +61,7 @@ export interface ObjectStore {
    * replaces it only if its current etag is `etag`. A lost condition throws PreconditionFailedError.
    * The store reads `bytes` only until the returned promise settles (the caller may then reuse them).
    */
-  put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<PutResult>;
+  put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: PutOptions): Promise<PutResult>;
   /**
    * Reads the object, or the part of `range` that lies inside it (a range reaching past the end
    * returns the shorter remainder; an offset at or past the end returns no bytes).

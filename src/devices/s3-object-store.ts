@@ -26,7 +26,7 @@ import {
 import { crc32c } from '../core/checksum.js';
 import { componentLogger, redactUrl } from '../core/logger.js';
 import { confirmOwnConditionalPut } from './conditional-put.js';
-import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutResult } from './object-store.js';
+import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutOptions, PutResult } from './object-store.js';
 import { joinKey, normalizePrefix, validateKey, validateRange } from './object-store.js';
 import { StatsRecorder, type ObjectStoreStats, type RequestKind } from './object-store-stats.js';
 import {
@@ -83,9 +83,8 @@ function isHttpRequestWithHeaders(r: unknown): r is { headers: Record<string, st
   return typeof r === 'object' && r !== null && 'headers' in r && typeof r.headers === 'object' && r.headers !== null;
 }
 
-/** The CRC-32C of `bytes` as S3 expects it in x-amz-checksum-crc32c: base64 of the big-endian value. */
-function crc32cBase64(bytes: Uint8Array): string {
-  const c = crc32c(bytes);
+/** A CRC-32C as S3 expects it in x-amz-checksum-crc32c: base64 of the big-endian value. */
+function crc32cBase64(c: number): string {
   return Buffer.from([c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff]).toString('base64');
 }
 
@@ -305,10 +304,10 @@ export class S3ObjectStore implements ObjectStore {
     return new ObjectStoreError('S3_ERROR', `${what} failed (${code}${d.status ? `, HTTP ${d.status}` : ''}): ${detail}`, { key, cause });
   }
 
-  async put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<PutResult> {
+  async put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: PutOptions): Promise<PutResult> {
     this.check();
     const full = this.fullKey(key);
-    const checksum = crc32cBase64(bytes);
+    const checksum = crc32cBase64(options?.crc32c ?? crc32c(bytes));
     return this.policy.run(
       'PUT',
       key,

@@ -40,9 +40,17 @@ import type { KvEngine } from './kv-engine.js';
 import type { KvIndex } from './kv-index.js';
 import type { ResolvedOptions } from './options.js';
 
-const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
-/** Chunks a snapshot recovery checks or downloads at a time (ranged GETs in flight). */
-const RESTORE_PARALLEL = 6;
+/**
+ * Object size of the checkpoint's log segments, and so the size of the chunks a snapshot upload
+ * reads, checksums and uploads (one PUT each; fewer, larger PUTs cost the service less per byte).
+ */
+const SEGMENT_OBJECT_BYTES = Number(process.env['XF_OBJ'] ?? 8) * 1024 * 1024;
+/** Segment uploads in flight at a time (their stored forms in memory: this many objects, plus one being filled). */
+const SEGMENT_UPLOADS_IN_FLIGHT = Number(process.env['XF_INFLIGHT'] ?? 4);
+/** A snapshot recovery checks and downloads the log in pieces of at most this many bytes (one ranged GET each). */
+const RESTORE_PIECE_BYTES = Number(process.env['XF_PIECE'] ?? 4) * 1024 * 1024;
+/** Pieces a snapshot recovery checks or downloads at a time (ranged GETs in flight). */
+const RESTORE_PARALLEL = Number(process.env['XF_PAR'] ?? 6);
 
 /** The checkpoint a store recovered from (FasterKv.recoveredCheckpoint). */
 export interface RecoveredCheckpoint {
@@ -291,12 +299,12 @@ export class CheckpointManager {
    * range is downloaded from the checkpoint store (a fresh machine, or a damaged local log).
    */
   private async restoreToDevice(c: CheckpointDescriptor, device: StorageDevice): Promise<void> {
-    // Tasks over disjoint ranges of at most UPLOAD_CHUNK_BYTES: a chunk with a checksum is kept
+    // Tasks over disjoint ranges of at most RESTORE_PIECE_BYTES: a chunk with a checksum is kept
     // when the local bytes match it, anything else is downloaded. They run RESTORE_PARALLEL at a
     // time (parallel ranged GETs; checksum work overlaps with the transfers of the others).
     const tasks: { from: number; to: number; crc: number | undefined }[] = [];
     const download = (from: number, to: number): void => {
-      for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) tasks.push({ from: a, to: Math.min(a + UPLOAD_CHUNK_BYTES, to), crc: undefined });
+      for (let a = from; a < to; a += RESTORE_PIECE_BYTES) tasks.push({ from: a, to: Math.min(a + RESTORE_PIECE_BYTES, to), crc: undefined });
     };
     let covered = c.beginAddress;
     for (const [from, to, crc] of c.chunks ?? []) {
@@ -308,20 +316,29 @@ export class CheckpointManager {
     }
     if (covered < c.finalAddress) download(covered, c.finalAddress);
     await forEachConcurrently(tasks, RESTORE_PARALLEL, async ({ from, to, crc }) => {
-      if (crc !== undefined) {
-        const local = await device.read(from, to - from).catch(() => undefined);
-        if (local !== undefined && local.length === to - from && crc32c(local) === crc) {
-          this.keptBytes += to - from;
-          return;
-        }
+      if (crc !== undefined && (await this.localChecksum(device, from, to)) === crc) {
+        this.keptBytes += to - from;
+        return;
       }
-      for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
-        const n = Math.min(UPLOAD_CHUNK_BYTES, to - a);
+      for (let a = from; a < to; a += RESTORE_PIECE_BYTES) {
+        const n = Math.min(RESTORE_PIECE_BYTES, to - a);
         await device.write(a, await this.readSegments(c, a, n));
         this.restoredBytes += n;
       }
     });
     await device.sync();
+  }
+
+  /** CRC-32C of [from, to) on the local device, read in pieces; undefined when the device lacks part of it. */
+  private async localChecksum(device: StorageDevice, from: number, to: number): Promise<number | undefined> {
+    let crc = 0;
+    for (let a = from; a < to; a += RESTORE_PIECE_BYTES) {
+      const n = Math.min(RESTORE_PIECE_BYTES, to - a);
+      const local = await device.read(a, n).catch(() => undefined);
+      if (local === undefined || local.length !== n) return undefined;
+      crc = crc32c(local, 0, n, crc);
+    }
+    return crc;
   }
 
   /** Bytes of the log downloaded from / kept on the local device by the last recovery. */
@@ -342,7 +359,7 @@ export class CheckpointManager {
     // One open per prefix, also when parallel restore tasks ask at once.
     let opening = this.segmentDevicesOpening.get(prefix);
     if (!opening) {
-      opening = ObjectLogDevice.open(this.store, { prefix }).then((device) => {
+      opening = ObjectLogDevice.open(this.store, { prefix, objectSize: SEGMENT_OBJECT_BYTES, maxPendingUploads: SEGMENT_UPLOADS_IN_FLIGHT }).then((device) => {
         this.segmentDevices.set(prefix, device);
         return device;
       });
@@ -353,6 +370,13 @@ export class CheckpointManager {
   }
 
   private async readSegments(c: CheckpointDescriptor, address: number, length: number): Promise<Uint8Array> {
+    // One segment holds the whole range (the usual case): its device's answer is the answer.
+    const only = c.segments.find((s) => s.from <= address && s.to >= address + length);
+    if (only !== undefined) {
+      const bytes = await (await this.segmentDevice(only.prefix)).read(address, length);
+      if (bytes.length !== length) throw new CorruptionError(`checkpoint log segment ${only.prefix} is missing [${address + bytes.length}, ${address + length})`, only.prefix);
+      return bytes;
+    }
     const out = new Uint8Array(length);
     let filled = 0;
     for (const s of c.segments) {
@@ -523,18 +547,32 @@ export class CheckpointManager {
     // Retries an upload that failed at an earlier checkpoint (write() refuses to go on past one).
     await device.sync();
     // Read ahead: the local read of the next chunk runs while this one is checksummed and handed
-    // to the device, whose PUTs run in parallel (up to its maxPendingUploads).
+    // to the device, whose PUTs run in parallel (up to its maxPendingUploads). The range was
+    // flushed up to `to` before the upload, so a persistent log device holds all of it: read it
+    // there (one buffer per chunk) rather than through the log's page frames.
+    const source = hlog.device;
+    // Chunks end at the device's object boundaries, so each is one object whose checksum the
+    // device computed while encoding it (the chunk is not read again for the manifest).
+    const chunkEnd = (a: number): number => Math.min(to, (Math.floor(a / device.objectSize) + 1) * device.objectSize);
     const readChunk = (a: number): Promise<Uint8Array> => {
-      const p = hlog.readRange(a, Math.min(UPLOAD_CHUNK_BYTES, to - a));
+      const n = chunkEnd(a) - a;
+      const p = source.persistent
+        ? source.read(a, n).then((bytes) => {
+            if (bytes.length !== n) throw new CorruptionError(`log bytes [${a + bytes.length}, ${a + n}) are missing from ${source.name}`, source.name);
+            return bytes;
+          })
+        : hlog.readRange(a, n);
       p.catch(() => undefined); // awaited below; a failure of a read-ahead no one awaits is not unhandled
       return p;
     };
     let next = readChunk(from);
-    for (let a = from; a < to; a += UPLOAD_CHUNK_BYTES) {
+    for (let a = from; a < to; ) {
+      const b = chunkEnd(a);
       const bytes = await next;
-      if (a + UPLOAD_CHUNK_BYTES < to) next = readChunk(a + UPLOAD_CHUNK_BYTES);
-      this.chunks.push([a, a + bytes.length, crc32c(bytes)]);
+      if (b < to) next = readChunk(b);
       await device.write(a, bytes);
+      this.chunks.push([a, b, device.writtenChecksum(a, b) ?? crc32c(bytes)]);
+      a = b;
     }
     await device.sync();
     const last = segments[segments.length - 1];
