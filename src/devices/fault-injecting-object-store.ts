@@ -1,6 +1,6 @@
 import { AccessDeniedError, ConfigError, ObjectStoreError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutOptions, PutResult } from './object-store.js';
+import type { ByteRange, ObjectInfo, ObjectStore, GetOptions, PutCondition, PutOptions, PutResult } from './object-store.js';
 import type { ObjectStoreStats, RequestKind } from './object-store-stats.js';
 
 /**
@@ -155,8 +155,8 @@ export class FaultInjectingObjectStore implements ObjectStore {
     return this.intercept('PUT', key, () => this.inner.put(key, bytes, condition, options));
   }
 
-  get(key: string, range?: ByteRange): Promise<Uint8Array> {
-    return this.intercept('GET', key, () => this.inner.get(key, range));
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<Uint8Array> {
+    return this.intercept('GET', key, () => this.inner.get(key, range, options));
   }
 
   head(key: string): Promise<ObjectInfo | undefined> {

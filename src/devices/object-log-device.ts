@@ -576,14 +576,19 @@ export class ObjectLogDevice implements StorageDevice {
     }
   }
 
-  async read(address: number, length: number): Promise<Uint8Array> {
+  /**
+   * StorageDevice.read. `scratch`, if given, is a buffer the device may fetch into when one stored
+   * object holds the whole range (the result is then a view of it, valid until the caller reuses
+   * it): a caller reading a long range piece by piece passes the same buffer each time.
+   */
+  async read(address: number, length: number, scratch?: Uint8Array): Promise<Uint8Array> {
     this.check();
     checkReadRange(this.name, address, length);
     this.counters.reads++;
     if (length === 0) return new Uint8Array(0);
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await this.readOnce(address, length);
+        const out = await this.readOnce(address, length, scratch);
         this.counters.bytesRead += out.length;
         return out;
       } catch (e) {
@@ -593,7 +598,7 @@ export class ObjectLogDevice implements StorageDevice {
     }
   }
 
-  private async readOnce(address: number, requested: number): Promise<Uint8Array> {
+  private async readOnce(address: number, requested: number, scratch: Uint8Array | undefined): Promise<Uint8Array> {
     const { begin, end } = this.extent();
     if (address < begin || address >= end) {
       throw new RangeError(`read [${address}, ${address + requested}) of ${this.name} is outside the written extent [${begin}, ${end}) (never written or truncated)`);
@@ -610,7 +615,7 @@ export class ObjectLogDevice implements StorageDevice {
     const only = fromBuffer === undefined ? this.pieces[this.firstPieceEndingAbove(address)] : undefined;
     if (only !== undefined && only.start <= address && only.end >= stop && only.obj.physical === undefined) {
       const obj = only.obj;
-      const { bytes, b0 } = await this.fetchBlocks(obj, address, stop);
+      const { bytes, b0 } = await this.fetchBlocks(obj, address, stop, scratch);
       return compactInPlace(bytes, b0, obj.blockShift, address - obj.start, stop - obj.start);
     }
     const out = new Uint8Array(length);
@@ -652,10 +657,10 @@ export class ObjectLogDevice implements StorageDevice {
 
   /**
    * Fetches the blocks of a stored object that hold addresses [s, e), with their checksums, in one
-   * ranged GET, and verifies every block. Returns the stored bytes (from block b0 on), which the
-   * caller owns.
+   * ranged GET (into `into` if the store can), and verifies every block. Returns the stored bytes
+   * (from block b0 on), which the caller owns.
    */
-  private async fetchBlocks(obj: LogObject, s: number, e: number): Promise<{ bytes: Uint8Array; b0: number }> {
+  private async fetchBlocks(obj: LogObject, s: number, e: number, into?: Uint8Array): Promise<{ bytes: Uint8Array; b0: number }> {
     const shift = obj.blockShift;
     const B = 2 ** shift;
     const L = obj.end - obj.start;
@@ -666,7 +671,7 @@ export class ObjectLogDevice implements StorageDevice {
     const physEnd = b1 * (B + CRC_BYTES) + lastLen + CRC_BYTES;
     let bytes: Uint8Array;
     try {
-      bytes = await this.store.get(obj.key, { offset: physStart, length: physEnd - physStart });
+      bytes = await this.store.get(obj.key, { offset: physStart, length: physEnd - physStart }, into === undefined ? undefined : { into });
     } catch (err) {
       if (err instanceof ObjectNotFoundError && obj.live > 0) {
         throw new CorruptionError(`object ${obj.key} of ${this.name} is missing (deleted underneath the device); addresses [${obj.start}, ${obj.end}) are lost`, obj.key, { cause: err });

@@ -26,7 +26,7 @@ import {
 import { crc32c } from '../core/checksum.js';
 import { componentLogger, redactUrl } from '../core/logger.js';
 import { confirmOwnConditionalPut } from './conditional-put.js';
-import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutOptions, PutResult } from './object-store.js';
+import type { ByteRange, ObjectInfo, ObjectStore, GetOptions, PutCondition, PutOptions, PutResult } from './object-store.js';
 import { joinKey, normalizePrefix, validateKey, validateRange } from './object-store.js';
 import { StatsRecorder, type ObjectStoreStats, type RequestKind } from './object-store-stats.js';
 import {
@@ -90,13 +90,14 @@ function crc32cBase64(c: number): string {
 
 /**
  * Reads a response body into one buffer of its announced length as the chunks arrive (no list
- * of chunks concatenated at the end: one copy of each byte, one allocation). A body longer than
- * announced grows the buffer; one that ends early or breaks rejects (a premature close is a
- * transient network error, retried by the request policy).
+ * of chunks concatenated at the end: one copy of each byte, one allocation, none when the
+ * caller's `into` is large enough). A body longer than announced grows the buffer; one that ends
+ * early or breaks rejects (a premature close is a transient network error, retried by the
+ * request policy).
  */
-function readBody(body: Readable, contentLength: number | undefined): Promise<Uint8Array> {
+function readBody(body: Readable, contentLength: number | undefined, into: Uint8Array | undefined): Promise<Uint8Array> {
   return new Promise<Uint8Array>((resolve, reject) => {
-    let out = new Uint8Array(contentLength ?? 64 * 1024);
+    let out = into !== undefined && contentLength !== undefined && contentLength <= into.length ? into : new Uint8Array(contentLength ?? 64 * 1024);
     let filled = 0;
     body.on('data', (chunk: Uint8Array) => {
       if (filled + chunk.length > out.length) {
@@ -352,7 +353,7 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async get(key: string, range?: ByteRange): Promise<Uint8Array> {
+  async get(key: string, range?: ByteRange, options?: GetOptions): Promise<Uint8Array> {
     this.check();
     const full = this.fullKey(key);
     if (range) {
@@ -376,7 +377,7 @@ export class S3ObjectStore implements ObjectStore {
             { abortSignal: signal },
           );
           if (res.Body === undefined) return new Uint8Array(0);
-          return res.Body instanceof Readable ? await readBody(res.Body, res.ContentLength) : await res.Body.transformToByteArray();
+          return res.Body instanceof Readable ? await readBody(res.Body, res.ContentLength, options?.into) : await res.Body.transformToByteArray();
         } catch (e) {
           const d = describeSdkError(e);
           if (range && (d.status === 416 || d.name === 'InvalidRange')) return new Uint8Array(0);

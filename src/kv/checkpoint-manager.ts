@@ -319,15 +319,24 @@ export class CheckpointManager {
       covered = to;
     }
     if (covered < c.finalAddress) download(covered, c.finalAddress);
+    // Download buffers, one per task in flight, reused from piece to piece: a GET lands in one,
+    // its blocks are checked and compacted there, and it is written to the device from there.
+    const spare: Uint8Array[] = [];
     await forEachConcurrently(tasks, RESTORE_PARALLEL, async ({ from, to, crc }) => {
       if (crc !== undefined && (await this.localChecksum(device, from, to)) === crc) {
         this.keptBytes += to - from;
         return;
       }
-      for (let a = from; a < to; a += RESTORE_PIECE_BYTES) {
-        const n = Math.min(RESTORE_PIECE_BYTES, to - a);
-        await device.write(a, await this.readSegments(c, a, n));
-        this.restoredBytes += n;
+      // Room for a piece with its blocks' checksums and the partial blocks at either end.
+      const scratch = spare.pop() ?? new Uint8Array(RESTORE_PIECE_BYTES + RESTORE_PIECE_BYTES / 64 + 256 * 1024);
+      try {
+        for (let a = from; a < to; a += RESTORE_PIECE_BYTES) {
+          const n = Math.min(RESTORE_PIECE_BYTES, to - a);
+          await device.write(a, await this.readSegments(c, a, n, scratch));
+          this.restoredBytes += n;
+        }
+      } finally {
+        spare.push(scratch);
       }
     });
     await device.sync();
@@ -373,11 +382,12 @@ export class CheckpointManager {
     return opening;
   }
 
-  private async readSegments(c: CheckpointDescriptor, address: number, length: number): Promise<Uint8Array> {
+  /** The log bytes [address, address + length) of a snapshot checkpoint; possibly a view of `scratch` (see ObjectLogDevice.read). */
+  private async readSegments(c: CheckpointDescriptor, address: number, length: number, scratch?: Uint8Array): Promise<Uint8Array> {
     // One segment holds the whole range (the usual case): its device's answer is the answer.
     const only = c.segments.find((s) => s.from <= address && s.to >= address + length);
     if (only !== undefined) {
-      const bytes = await (await this.segmentDevice(only.prefix)).read(address, length);
+      const bytes = await (await this.segmentDevice(only.prefix)).read(address, length, scratch);
       if (bytes.length !== length) throw new CorruptionError(`checkpoint log segment ${only.prefix} is missing [${address + bytes.length}, ${address + length})`, only.prefix);
       return bytes;
     }
