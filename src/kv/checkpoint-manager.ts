@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { crc32c } from '../core/checksum.js';
-import { CorruptionError, F2Error, FencedError } from '../core/errors.js';
+import { assert, CorruptionError, F2Error, FencedError } from '../core/errors.js';
 import { Fence } from '../core/fence.js';
 import { componentLogger } from '../core/logger.js';
 import { FLAG_VERSION_ODD } from '../core/record-layout.js';
@@ -578,35 +578,64 @@ export class CheckpointManager {
     const device = await this.segmentDevice(prefix);
     // Retries an upload that failed at an earlier checkpoint (write() refuses to go on past one).
     await device.sync();
-    // Read ahead: the local read of the next chunk runs while this one is encoded and handed to
-    // the device, whose PUTs run in parallel (up to its maxPendingUploads). On a persistent log
-    // device each chunk is read from the device (one buffer per chunk, not through the log's page
-    // frames) once the flush running alongside has reached its end.
+    // A chunk still in the log's memory is handed to the device straight from the page frames
+    // (the records below F were sealed at the capture and are no longer updated in place; the
+    // device copies them before write() first yields). Any other chunk is read from a persistent
+    // log device (one buffer per chunk), once the flush running alongside has reached its end,
+    // and read ahead: the next one is read while this one is encoded and handed to the device,
+    // whose PUTs run in parallel (up to its maxPendingUploads).
     const source = hlog.device;
     // Chunks end at the device's object boundaries, so each is one object whose checksum the
     // device computed while encoding it (the chunk is not read again for the manifest).
     const chunkEnd = (a: number): number => Math.min(to, (Math.floor(a / device.objectSize) + 1) * device.objectSize);
-    const readChunk = (a: number): Promise<Uint8Array> => {
+    const readChunk = (a: number): Promise<Uint8Array> | undefined => {
+      if (!source.persistent || a >= hlog.headAddress) return undefined;
       const n = chunkEnd(a) - a;
-      const p = source.persistent
-        ? hlog
-            .flushUntil(a + n)
-            .then(() => source.read(a, n))
-            .then((bytes) => {
-              if (bytes.length !== n) throw new CorruptionError(`log bytes [${a + bytes.length}, ${a + n}) are missing from ${source.name}`, source.name);
-              return bytes;
-            })
-        : hlog.readRange(a, n);
+      const p = hlog
+        .flushUntil(a + n)
+        .then(() => source.read(a, n))
+        .then((bytes) => {
+          if (bytes.length !== n) throw new CorruptionError(`log bytes [${a + bytes.length}, ${a + n}) are missing from ${source.name}`, source.name);
+          return bytes;
+        });
       p.catch(() => undefined); // awaited below; a failure of a read-ahead no one awaits is not unhandled
       return p;
     };
     let next = readChunk(from);
     for (let a = from; a < to; ) {
       const b = chunkEnd(a);
-      const bytes = await next;
-      if (b < to) next = readChunk(b);
-      await device.write(a, bytes);
-      this.chunks.push([a, b, device.writtenChecksum(a, b) ?? crc32c(bytes)]);
+      const read = next;
+      next = undefined;
+      if (read === undefined && a >= hlog.headAddress) {
+        // In memory now: one write per page part, each copied before the next check of head. A
+        // chunk that does not end at an object boundary (the last one) stays buffered in the
+        // device, which has no checksum for it yet: it is computed here.
+        const ownCrc = b % device.objectSize !== 0;
+        let crc = 0;
+        for (let p = a; p < b; ) {
+          const e = Math.min(b, (Math.floor(p / hlog.pageSize) + 1) * hlog.pageSize);
+          let part: Uint8Array;
+          if (p < hlog.headAddress) {
+            part = await hlog.readRange(p, e - p); // evicted meanwhile
+          } else {
+            const frame = hlog.frames8[hlog.frameOf(p)];
+            assert(frame !== undefined, `the page frame of resident address ${p} exists`);
+            const offset = hlog.offsetOf(p);
+            part = frame.subarray(offset, offset + (e - p));
+          }
+          if (ownCrc) crc = crc32c(part, 0, part.length, crc);
+          await device.write(p, part);
+          p = e;
+        }
+        if (b < to) next = readChunk(b);
+        const written = device.writtenChecksum(a, b);
+        this.chunks.push([a, b, written ?? (ownCrc ? crc : crc32c(await hlog.readRange(a, b - a)))]);
+      } else {
+        const bytes = await (read ?? hlog.readRange(a, b - a));
+        if (b < to) next = readChunk(b);
+        await device.write(a, bytes);
+        this.chunks.push([a, b, device.writtenChecksum(a, b) ?? crc32c(bytes)]);
+      }
       a = b;
     }
     await device.sync();
