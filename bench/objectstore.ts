@@ -5,10 +5,18 @@
  *
  *   npm run bench:objectstore -- [--size-mib 64] [--reads 300] [--write-size-kib 4096]
  *        [--object-size-kib 4096] [--block-size-kib 64] [--backends memory,file,azurite,minio]
+ *        [--transfer] [--transfer-object-mib 4,16] [--transfer-parallel 4,8]
+ *
+ * --transfer measures the raw transfer rate instead (the ceiling of checkpoint uploads and
+ * fresh-machine recoveries): --size-mib of data PUT through the ObjectStore as objects of
+ * --transfer-object-mib MiB, --transfer-parallel requests at a time, then read back with as many
+ * parallel GETs, per combination; with the CPU time this process and (for a local server process)
+ * the server spent, since on a small machine they share the cores.
  *
  * Azurite and MinIO are started with the integration harness (integration/servers.ts): from
  * F2KV_TEST_* environment endpoints, containers, or local processes.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,6 +29,7 @@ import { ObjectLogDevice } from '../src/devices/object-log-device.js';
 import type { ObjectStore } from '../src/devices/object-store.js';
 import { S3ObjectStore } from '../src/devices/s3-object-store.js';
 import { startAzure, startS3, type Running } from '../integration/servers.js';
+import { renderTable } from './lib/table.js';
 
 interface Options {
   sizeMiB: number;
@@ -29,6 +38,21 @@ interface Options {
   objectSize: number;
   blockSize: number;
   backends: string[];
+  transfer: boolean;
+  transferObjectMiB: number[];
+  transferParallel: number[];
+}
+
+interface TransferResult {
+  backend: string;
+  objectMiB: number;
+  parallel: number;
+  totalMiB: number;
+  putMiBps: number;
+  getMiBps: number;
+  /** CPU milliseconds (user + system) of this process and of the server process, per direction; -1 when unknown. */
+  putCpuMs: { client: number; server: number };
+  getCpuMs: { client: number; server: number };
 }
 
 interface Result {
@@ -46,7 +70,15 @@ interface Result {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sizeMiB: 64, reads: 300, writeSize: 4 * 1024 * 1024, objectSize: 4 * 1024 * 1024, blockSize: 64 * 1024, backends: ['memory', 'file', 'azurite', 'minio'] };
+  const o: Options = {
+    sizeMiB: 64, reads: 300, writeSize: 4 * 1024 * 1024, objectSize: 4 * 1024 * 1024, blockSize: 64 * 1024, backends: ['memory', 'file', 'azurite', 'minio'],
+    transfer: false, transferObjectMiB: [4, 16], transferParallel: [4, 8],
+  };
+  const numbers = (flag: string, value: string | undefined): number[] => {
+    const list = (value ?? '').split(',').filter(Boolean).map(Number);
+    if (list.length === 0 || list.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`${flag} needs a list of positive numbers, got ${value}`);
+    return list;
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -63,8 +95,14 @@ function parseArgs(argv: string[]): Options {
       case '--object-size-kib': o.objectSize = num() * 1024; break;
       case '--block-size-kib': o.blockSize = num() * 1024; break;
       case '--backends': o.backends = (value ?? '').split(',').filter(Boolean); i++; break;
+      case '--transfer': o.transfer = true; break;
+      case '--transfer-object-mib': o.transferObjectMiB = numbers(flag, value); i++; break;
+      case '--transfer-parallel': o.transferParallel = numbers(flag, value).map(Math.floor); i++; break;
       case '--help':
-        process.stdout.write('usage: bench:objectstore [--size-mib 64] [--reads 300] [--write-size-kib 4096] [--object-size-kib 4096] [--block-size-kib 64] [--backends memory,file,azurite,minio]\n');
+        process.stdout.write(
+          'usage: bench:objectstore [--size-mib 64] [--reads 300] [--write-size-kib 4096] [--object-size-kib 4096] [--block-size-kib 64] [--backends memory,file,azurite,minio]\n' +
+            '                         [--transfer] [--transfer-object-mib 4,16] [--transfer-parallel 4,8]\n',
+        );
         process.exit(0);
       default:
         throw new Error(`unknown flag ${flag} (try --help)`);
@@ -121,6 +159,76 @@ async function measure(backend: string, source: string, store: ObjectStore, o: O
   };
 }
 
+/** CPU time (user + system, ms) of a process from /proc, or -1 where that cannot be read. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return -1;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return -1;
+  }
+}
+
+/** Runs fn over items, `parallel` at a time. */
+async function inParallel<T>(items: readonly T[], parallel: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+/** Raw PUT and GET rates of `store`: the ceiling of checkpoint uploads and recoveries over it. */
+async function measureTransfer(backend: string, store: ObjectStore, serverPid: number | undefined, o: Options): Promise<TransferResult[]> {
+  const total = o.sizeMiB * 1024 * 1024;
+  const data = new Prng(777).fill(new Uint8Array(total));
+  const results: TransferResult[] = [];
+  for (const objectMiB of o.transferObjectMiB) {
+    for (const parallel of o.transferParallel) {
+      const size = objectMiB * 1024 * 1024;
+      const prefix = `bench-transfer-${Date.now().toString(36)}-${objectMiB}-${parallel}`;
+      const offsets: number[] = [];
+      for (let at = 0; at < total; at += size) offsets.push(at);
+      const cpu = () => ({ client: process.cpuUsage(), server: cpuMs(serverPid) });
+      const spent = (a: ReturnType<typeof cpu>, b: ReturnType<typeof cpu>) => ({
+        client: Math.round((b.client.user - a.client.user + b.client.system - a.client.system) / 1000),
+        server: a.server < 0 || b.server < 0 ? -1 : Math.round(b.server - a.server),
+      });
+      const c0 = cpu();
+      const t0 = performance.now();
+      await inParallel(offsets, parallel, async (at) => {
+        await store.put(`${prefix}/${at}`, data.subarray(at, Math.min(total, at + size)));
+      });
+      const t1 = performance.now();
+      const c1 = cpu();
+      await inParallel(offsets, parallel, async (at) => {
+        const back = await store.get(`${prefix}/${at}`);
+        if (back.length !== Math.min(size, total - at) || back[0] !== data[at] || back[back.length - 1] !== data[at + back.length - 1]) {
+          throw new Error(`GET ${prefix}/${at} returned other bytes than were PUT`);
+        }
+      });
+      const t2 = performance.now();
+      const c2 = cpu();
+      await store.delete(offsets.map((at) => `${prefix}/${at}`));
+      const mib = total / (1024 * 1024);
+      results.push({
+        backend, objectMiB, parallel, totalMiB: mib,
+        putMiBps: mib / ((t1 - t0) / 1000), getMiBps: mib / ((t2 - t1) / 1000),
+        putCpuMs: spent(c0, c1), getCpuMs: spent(c1, c2),
+      });
+    }
+  }
+  return results;
+}
+
+function transferTable(results: TransferResult[]): string {
+  const cpu = (c: { client: number; server: number }) => `${c.client} / ${c.server < 0 ? '-' : c.server}`;
+  return renderTable(
+    ['backend', 'object MiB', 'parallel', 'MiB', 'PUT MiB/s', 'PUT CPU ms (client / server)', 'GET MiB/s', 'GET CPU ms (client / server)'],
+    results.map((r) => [r.backend, String(r.objectMiB), String(r.parallel), String(r.totalMiB), r.putMiBps.toFixed(1), cpu(r.putCpuMs), r.getMiBps.toFixed(1), cpu(r.getCpuMs)]),
+  );
+}
+
 function table(results: Result[]): string {
   const header = ['backend', 'written', 'flush MiB/s', 'PUTs/MiB', '4 KiB read p50', 'p99', 'GETs/read', 'KiB/read'];
   const rows = results.map((r) => [
@@ -142,11 +250,13 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
   const results: Result[] = [];
+  const transfers: TransferResult[] = [];
   const cleanups: Array<() => Promise<void>> = [];
   try {
     for (const backend of o.backends) {
       let store: ObjectStore;
       let source = 'in process';
+      let serverPid: number | undefined;
       switch (backend) {
         case 'memory':
           store = new MemoryObjectStore();
@@ -175,25 +285,31 @@ async function main(): Promise<void> {
             credentials: { accessKeyId: server.info.accessKeyId, secretAccessKey: server.info.secretAccessKey },
           });
           source = server.info.source;
+          serverPid = Number(/process pid (\d+)/.exec(source)?.[1] ?? Number.NaN) || undefined;
           break;
         }
         default:
           throw new Error(`unknown backend ${backend}; use memory, file, azurite, minio`);
       }
-      log(`${backend}: writing ${o.sizeMiB} MiB in ${o.writeSize / 1024} KiB writes, objects of ${o.objectSize / 1024} KiB, then ${o.reads} reads of 4 KiB`);
-      results.push(await measure(backend, source, store, o));
+      if (o.transfer) {
+        log(`${backend}: ${o.sizeMiB} MiB PUT and GET as objects of ${o.transferObjectMiB.join(', ')} MiB, ${o.transferParallel.join(', ')} at a time`);
+        transfers.push(...(await measureTransfer(backend, store, serverPid, o)));
+      } else {
+        log(`${backend}: writing ${o.sizeMiB} MiB in ${o.writeSize / 1024} KiB writes, objects of ${o.objectSize / 1024} KiB, then ${o.reads} reads of 4 KiB`);
+        results.push(await measure(backend, source, store, o));
+      }
       await store.close();
     }
   } finally {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`cleanup failed: ${String(e)}`));
   }
-  process.stdout.write(`\n${table(results)}\n\n`);
+  process.stdout.write(`\n${o.transfer ? transferTable(transfers) : table(results)}\n\n`);
   const resultsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
   const here = resolve(dirname(fileURLToPath(import.meta.url)));
   const outDir = here.endsWith(join('dist', 'bench')) ? resultsDir : resolve(here, 'results');
   await mkdir(outDir, { recursive: true });
-  const file = join(outDir, `objectstore-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, JSON.stringify({ options: o, node: process.version, results }, null, 2));
+  const file = join(outDir, `objectstore${o.transfer ? '-transfer' : ''}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify({ options: o, node: process.version, results: o.transfer ? transfers : results }, null, 2));
   process.stdout.write(`results: ${file}\n`);
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
 import { FasterKv } from '../src/hot/faster-kv.js';
+import { crc32c } from '../src/core/checksum.js';
 import { AuthenticationError, BucketNotFoundError } from '../src/core/errors.js';
 import { ObjectLogDevice } from '../src/devices/object-log-device.js';
 import { openObjectStore } from '../src/devices/open-object-store.js';
@@ -122,6 +123,22 @@ withBackend('s3', 'S3 (MinIO)', (s3) => {
     const err = await store.get('k').catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/127\.0\.0\.1:9.*still failing after 3 attempts/);
     expect(store.stats().byKind.GET).toMatchObject({ requests: 3, retries: 2 });
+    await store.close();
+  });
+
+  it('PUTs carry a CRC-32C the service verifies: a body that does not match it is refused, not stored', async () => {
+    const store = await S3ObjectStore.open({ ...base, prefix: freshPrefix('crc'), maxAttempts: 2, baseDelayMs: 1 });
+    const bytes = randomBytes(3 * 1024 * 1024 + 5, 21);
+    await store.put('computed', bytes); // the store computes the checksum
+    await store.put('given', bytes, undefined, { crc32c: crc32c(bytes) }); // the caller knew it
+    expectSameBytes(await store.get('computed'), bytes);
+    expectSameBytes(await store.get('given', { offset: 1000, length: 2_000_000 }), bytes.subarray(1000, 2_001_000));
+    // A checksum that does not match the bytes (as when they were damaged on the way): refused
+    // on every attempt (a mismatch is retried as a transfer error), and nothing is stored.
+    const err = await store.put('damaged', bytes, undefined, { crc32c: (crc32c(bytes) ^ 1) >>> 0 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/still failing after 2 attempts.*(XAmzContentChecksumMismatch|BadDigest)/);
+    expect(await store.head('damaged')).toBeUndefined();
+    await emptyStore(store);
     await store.close();
   });
 });

@@ -91,3 +91,46 @@ export function crc32cJs(bytes: Uint8Array, start = 0, end = bytes.length, crc =
   while (i < end) c = t[(c ^ bytes[i++]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+/** The reflected CRC-32C polynomial (bit 31 stands for x^0). */
+const POLY = 0x82f63b78;
+
+/** a(x)·b(x) modulo the CRC-32C polynomial, both in the reflected bit order the CRC uses. */
+function multiplyModPoly(a: number, b: number): number {
+  if (a === 0) return 0;
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, k = 0..31 (the powers x^(8n) are built from them). */
+const X_POW_2K: Uint32Array = (() => {
+  const t = new Uint32Array(32);
+  t[0] = 0x40000000; // x^1
+  for (let k = 1; k < 32; k++) t[k] = multiplyModPoly(t[k - 1]!, t[k - 1]!);
+  return t;
+})();
+
+/** x^(8·bytes) modulo the polynomial: the operator that moves a CRC past `bytes` zero bytes. */
+function shiftOperator(bytes: number): number {
+  let p = 0x80000000; // x^0
+  for (let n = bytes, k = 3; n > 0; n = Math.floor(n / 2), k++) if (n % 2 === 1) p = multiplyModPoly(X_POW_2K[k & 31]!, p);
+  return p;
+}
+
+/**
+ * The CRC-32C of the concatenation A‖B from crc(A), crc(B) and B's length, without reading the
+ * bytes again (a few dozen integer operations). Lets one pass over data yield the checksums of
+ * several groupings of it: per block, per object, per object including its stored checksums.
+ */
+export function crc32cCombine(crcA: number, crcB: number, lengthB: number): number {
+  return (multiplyModPoly(shiftOperator(lengthB), crcA) ^ crcB) >>> 0;
+}

@@ -1,6 +1,6 @@
 import { AccessDeniedError, ConfigError, ObjectStoreError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutResult } from './object-store.js';
+import type { ByteRange, ObjectInfo, ObjectStore, GetOptions, PutCondition, PutOptions, PutResult } from './object-store.js';
 import type { ObjectStoreStats, RequestKind } from './object-store-stats.js';
 
 /**
@@ -151,12 +151,12 @@ export class FaultInjectingObjectStore implements ObjectStore {
     }
   }
 
-  put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<PutResult> {
-    return this.intercept('PUT', key, () => this.inner.put(key, bytes, condition));
+  put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: PutOptions): Promise<PutResult> {
+    return this.intercept('PUT', key, () => this.inner.put(key, bytes, condition, options));
   }
 
-  get(key: string, range?: ByteRange): Promise<Uint8Array> {
-    return this.intercept('GET', key, () => this.inner.get(key, range));
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<Uint8Array> {
+    return this.intercept('GET', key, () => this.inner.get(key, range, options));
   }
 
   head(key: string): Promise<ObjectInfo | undefined> {

@@ -1,5 +1,5 @@
 /** The devices layer: object stores, storage devices, and how to open them by URL. */
-export type { ObjectStore, PutCondition, PutResult, ByteRange, ObjectInfo } from './object-store.js';
+export type { ObjectStore, PutCondition, PutOptions, GetOptions, PutResult, ByteRange, ObjectInfo } from './object-store.js';
 export type { ObjectStoreStats, RequestKindStats, RequestKind } from './object-store-stats.js';
 export type { StorageDevice, DeviceStats, DeviceExtent } from './storage-device.js';
 export { openObjectStore, type OpenObjectStoreOptions } from './open-object-store.js';

@@ -1,5 +1,5 @@
 import { ClosedError, ConfigError, CorruptionError, F2Error, FencedError, ObjectNotFoundError, ObjectStoreError, PreconditionFailedError, assert } from '../core/errors.js';
-import { crc32c } from '../core/checksum.js';
+import { crc32c, crc32cCombine } from '../core/checksum.js';
 import { componentLogger } from '../core/logger.js';
 import { isPowerOfTwo, parseSize } from '../core/size.js';
 import { confirmOwnConditionalPut } from './conditional-put.js';
@@ -54,8 +54,13 @@ interface LogObject {
   blockShift: number;
   /** Pieces of the address map that this object supplies. */
   live: number;
-  /** The logical bytes while the upload is in flight or failed (reads are served from memory). */
-  data: Uint8Array | undefined;
+  /** Its checksums, for objects this device wrote (undefined for objects found on open). */
+  checksums: ObjectChecksums | undefined;
+  /**
+   * The object's stored form (blocks and their checksums) while its upload is in flight or
+   * failed: what is uploaded, and where reads of its addresses are served from meanwhile.
+   */
+  physical: Uint8Array | undefined;
   stored: boolean;
   failure: unknown;
 }
@@ -79,8 +84,8 @@ function hex(n: number, width: number): string {
 }
 
 const addressScratch = new Uint8Array(8);
-/** CRC-32C of bytes[s, e) seeded with the 8-byte little-endian log address of the block. */
-function blockCrc(address: number, bytes: Uint8Array, s: number, e: number): number {
+/** CRC-32C of the 8-byte little-endian log address of a block: the seed of the block's checksum. */
+function addressCrc(address: number): number {
   const lo = address % 0x100000000;
   const hi = Math.floor(address / 0x100000000);
   addressScratch[0] = lo & 0xff;
@@ -91,7 +96,12 @@ function blockCrc(address: number, bytes: Uint8Array, s: number, e: number): num
   addressScratch[5] = (hi >>> 8) & 0xff;
   addressScratch[6] = (hi >>> 16) & 0xff;
   addressScratch[7] = hi >>> 24;
-  return crc32c(bytes, s, e, crc32c(addressScratch, 0, 8, 0));
+  return crc32c(addressScratch, 0, 8, 0);
+}
+
+/** CRC-32C of bytes[s, e) seeded with the 8-byte little-endian log address of the block. */
+function blockCrc(address: number, bytes: Uint8Array, s: number, e: number): number {
+  return crc32c(bytes, s, e, addressCrc(address));
 }
 
 function readU32LE(b: Uint8Array, o: number): number {
@@ -108,6 +118,72 @@ function writeU32LE(b: Uint8Array, o: number, v: number): void {
 /** Physical size of an object holding `length` logical bytes in blocks of 2^shift. */
 function physicalSize(length: number, shift: number): number {
   return length + CRC_BYTES * Math.ceil(length / 2 ** shift);
+}
+
+/** Checksums of an encoded object. */
+interface ObjectChecksums {
+  /** CRC-32C of the object's log bytes. */
+  logical: number;
+  /** CRC-32C of its stored form (blocks and their checksums): what an object store may verify. */
+  stored: number;
+}
+
+/**
+ * Writes the stored form of the log bytes src[from, from + length), which begin at log address
+ * `start`, into `into`: each block copied once, followed by its CRC-32C. The bytes are read once
+ * more, by one CRC-32C pass over each copied block while it is in cache; the block's seeded
+ * checksum and the checksums of the whole object (its log bytes, its stored form) are derived
+ * from that one pass by combining CRCs, not by reading the bytes again.
+ */
+function encodeObject(start: number, src: Uint8Array, from: number, length: number, shift: number, into: Uint8Array): ObjectChecksums {
+  const B = 2 ** shift;
+  let logical = 0;
+  let stored = 0;
+  for (let s = 0, d = 0; s < length; s += B, d += B + CRC_BYTES) {
+    const n = Math.min(B, length - s);
+    into.set(src.subarray(from + s, from + s + n), d);
+    const crc = crc32c(into, d, d + n);
+    writeU32LE(into, d + n, crc32cCombine(addressCrc(start + s), crc, n));
+    logical = crc32cCombine(logical, crc, n);
+    stored = crc32c(into, d + n, d + n + CRC_BYTES, crc32cCombine(stored, crc, n));
+  }
+  return { logical, stored };
+}
+
+/**
+ * Copies the logical bytes [rel, relEnd) of an object (offsets from its start) out of `stored`,
+ * a slice of its stored form that begins with block b0, into out at outOffset, skipping the
+ * checksums between blocks.
+ */
+function copyLogical(stored: Uint8Array, b0: number, shift: number, rel: number, relEnd: number, out: Uint8Array, outOffset: number): void {
+  const B = 2 ** shift;
+  let o = outOffset;
+  for (let pos = rel; pos < relEnd; ) {
+    const b = Math.floor(pos / B);
+    const inBlock = pos - b * B;
+    const n = Math.min(relEnd - pos, B - inBlock);
+    const src = (b - b0) * (B + CRC_BYTES) + inBlock;
+    out.set(stored.subarray(src, src + n), o);
+    o += n;
+    pos += n;
+  }
+}
+
+/**
+ * The logical bytes [rel, relEnd) of an object as a view of `stored` (a slice of its stored form
+ * that begins with block b0, owned by the caller): the checksums between blocks are squeezed out
+ * in place, each block moved down over the gaps before it (no new buffer, no second copy).
+ */
+function compactInPlace(stored: Uint8Array, b0: number, shift: number, rel: number, relEnd: number): Uint8Array {
+  const B = 2 ** shift;
+  const b1 = Math.floor((relEnd - 1) / B);
+  for (let b = b0 + 1; b <= b1; b++) {
+    const src = (b - b0) * (B + CRC_BYTES);
+    const n = Math.min(B, relEnd - b * B);
+    stored.copyWithin((b - b0) * B, src, src + n);
+  }
+  const from = rel - b0 * B;
+  return stored.subarray(from, from + (relEnd - rel));
 }
 
 /**
@@ -149,6 +225,12 @@ export class ObjectLogDevice implements StorageDevice {
   private buffer: Uint8Array = new Uint8Array(0);
   private bufStart = 0;
   private bufLen = 0;
+  /**
+   * Stored-form buffers of whole objects whose uploads completed, reused for the next objects:
+   * a long sequential upload then allocates (and page-faults, and garbage-collects) only the
+   * buffers of its first maxPendingUploads objects. Emptied by sync().
+   */
+  private readonly spare: Uint8Array[] = [];
   private readonly counters: DeviceStats = emptyDeviceStats();
   private closed = false;
   /**
@@ -192,7 +274,8 @@ export class ObjectLogDevice implements StorageDevice {
         seq: parseInt(m[3]!, 16),
         blockShift: Number(m[4]),
         live: 0,
-        data: undefined,
+        checksums: undefined,
+        physical: undefined,
         stored: true,
         failure: undefined,
       };
@@ -268,6 +351,17 @@ export class ObjectLogDevice implements StorageDevice {
     return { ...this.counters };
   }
 
+  /**
+   * The CRC-32C of the log bytes [start, end) when one object this device wrote holds exactly
+   * them and still supplies them (computed while it was encoded); otherwise undefined. A write
+   * that covers whole objects creates them at once, so their checksums are known on its return.
+   */
+  writtenChecksum(start: number, end: number): number | undefined {
+    const p = this.pieces[this.firstPieceEndingAbove(start)];
+    if (p === undefined || p.start !== start || p.end !== end || p.obj.start !== start || p.obj.end !== end) return undefined;
+    return p.obj.checksums?.logical;
+  }
+
   async write(address: number, bytes: Uint8Array): Promise<void> {
     this.check();
     if (!Number.isSafeInteger(address) || address < 0) throw new RangeError(`write address ${address} of ${this.name} is not a non-negative integer`);
@@ -275,8 +369,7 @@ export class ObjectLogDevice implements StorageDevice {
     this.counters.writes++;
     this.counters.bytesWritten += bytes.length;
     if (bytes.length === 0) return;
-    this.mergeIntoBuffer(address, bytes);
-    this.cutFullObjects();
+    this.append(address, bytes);
     while (this.uploads.size > this.maxPendingUploads) await Promise.race(this.uploads);
     this.throwIfUploadsStuck();
   }
@@ -322,6 +415,41 @@ export class ObjectLogDevice implements StorageDevice {
     });
   }
 
+  /** Address of the first object boundary above `address`. */
+  private boundaryAbove(address: number): number {
+    return (Math.floor(address / this.objectSize) + 1) * this.objectSize;
+  }
+
+  /**
+   * Takes the bytes of a write. A write that continues the buffer (or finds it empty), the
+   * sequential case, completes the buffered object from its front, encodes every whole object
+   * after that straight from the caller's bytes (one copy each) and buffers the rest; any other
+   * write is merged into the buffer.
+   */
+  private append(address: number, bytes: Uint8Array): void {
+    let from = 0;
+    if (this.bufLen > 0) {
+      const bufEnd = this.bufStart + this.bufLen;
+      if (address !== bufEnd) {
+        this.mergeIntoBuffer(address, bytes);
+        this.cutFullObjects();
+        return;
+      }
+      from = Math.min(bytes.length, this.boundaryAbove(this.bufStart) - bufEnd);
+      this.mergeIntoBuffer(address, bytes.subarray(0, from));
+      this.cutFullObjects();
+      if (from === bytes.length) return;
+      assert(this.bufLen === 0, 'a buffer filled up to its object boundary is cut');
+    }
+    const end = address + bytes.length;
+    let a = address + from;
+    for (let boundary = this.boundaryAbove(a); boundary <= end; boundary = this.boundaryAbove(a)) {
+      this.startUpload(a, bytes, a - address, boundary - a);
+      a = boundary;
+    }
+    if (a < end) this.mergeIntoBuffer(a, bytes.subarray(a - address));
+  }
+
   private ensureCapacity(n: number): void {
     if (this.buffer.length >= n) return;
     const grown = new Uint8Array(Math.max(n, Math.min(this.objectSize * 2, this.buffer.length * 2), 64 * 1024));
@@ -363,7 +491,7 @@ export class ObjectLogDevice implements StorageDevice {
       const bufEnd = this.bufStart + this.bufLen;
       if (bufEnd < boundary) return;
       const n = boundary - this.bufStart;
-      this.startUpload(this.bufStart, this.buffer.slice(0, n));
+      this.startUpload(this.bufStart, this.buffer, 0, n);
       this.buffer.copyWithin(0, n, this.bufLen);
       this.bufStart = boundary;
       this.bufLen -= n;
@@ -373,13 +501,27 @@ export class ObjectLogDevice implements StorageDevice {
   /** Uploads the whole buffer (a partial object). */
   private sealBuffer(): void {
     if (this.bufLen === 0) return;
-    this.startUpload(this.bufStart, this.buffer.slice(0, this.bufLen));
+    this.startUpload(this.bufStart, this.buffer, 0, this.bufLen);
     this.bufLen = 0;
   }
 
-  private startUpload(start: number, data: Uint8Array): void {
+  /** A buffer for the stored form of `length` logical bytes: a spare one for a whole object. */
+  private storedFormBuffer(length: number): Uint8Array {
+    const size = physicalSize(length, this.blockShift);
+    return (length === this.objectSize ? this.spare.pop() : undefined) ?? new Uint8Array(size);
+  }
+
+  /** Keeps the stored form of an uploaded whole object for reuse (up to maxPendingUploads + 1 of them). */
+  private recycle(stored: Uint8Array, obj: LogObject): void {
+    if (obj.end - obj.start === this.objectSize && obj.blockShift === this.blockShift && this.spare.length <= this.maxPendingUploads) this.spare.push(stored);
+  }
+
+  /** Makes log bytes src[from, from + length), at address `start`, a new object and starts its upload. */
+  private startUpload(start: number, src: Uint8Array, from: number, length: number): void {
     const seq = this.nextSeq++;
-    const end = start + data.length;
+    const end = start + length;
+    const physical = this.storedFormBuffer(length);
+    const checksums = encodeObject(start, src, from, length, this.blockShift, physical);
     const obj: LogObject = {
       key: `${this.prefix}${hex(start, 16)}-${hex(end, 16)}-${hex(seq, 12)}.b${this.blockShift}.seg`,
       start,
@@ -387,7 +529,8 @@ export class ObjectLogDevice implements StorageDevice {
       seq,
       blockShift: this.blockShift,
       live: 0,
-      data,
+      checksums,
+      physical,
       stored: false,
       failure: undefined,
     };
@@ -402,19 +545,11 @@ export class ObjectLogDevice implements StorageDevice {
   }
 
   private async upload(obj: LogObject): Promise<void> {
-    const data = obj.data!;
-    const shift = obj.blockShift;
-    const B = 2 ** shift;
-    const physical = new Uint8Array(physicalSize(data.length, shift));
-    for (let s = 0, d = 0; s < data.length; s += B, d += B + CRC_BYTES) {
-      const e = Math.min(data.length, s + B);
-      physical.set(data.subarray(s, e), d);
-      writeU32LE(physical, d + (e - s), blockCrc(obj.start + s, data, s, e));
-    }
+    const physical = obj.physical!;
     try {
       // Create-only: an existing object with this name means another writer uses the prefix...
       try {
-        await this.store.put(obj.key, physical, { ifNoneMatch: '*' });
+        await this.store.put(obj.key, physical, { ifNoneMatch: '*' }, { crc32c: obj.checksums?.stored });
       } catch (e) {
         // ...unless this is a retry of an upload that failed, whose earlier put may have landed
         // although its answer was lost: then the object holds exactly these bytes.
@@ -425,8 +560,9 @@ export class ObjectLogDevice implements StorageDevice {
         });
       }
       obj.stored = true;
-      obj.data = undefined;
+      obj.physical = undefined;
       obj.failure = undefined;
+      this.recycle(physical, obj);
       this.failed.delete(obj);
     } catch (e) {
       const err =
@@ -440,14 +576,19 @@ export class ObjectLogDevice implements StorageDevice {
     }
   }
 
-  async read(address: number, length: number): Promise<Uint8Array> {
+  /**
+   * StorageDevice.read. `scratch`, if given, is a buffer the device may fetch into when one stored
+   * object holds the whole range (the result is then a view of it, valid until the caller reuses
+   * it): a caller reading a long range piece by piece passes the same buffer each time.
+   */
+  async read(address: number, length: number, scratch?: Uint8Array): Promise<Uint8Array> {
     this.check();
     checkReadRange(this.name, address, length);
     this.counters.reads++;
     if (length === 0) return new Uint8Array(0);
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await this.readOnce(address, length);
+        const out = await this.readOnce(address, length, scratch);
         this.counters.bytesRead += out.length;
         return out;
       } catch (e) {
@@ -457,19 +598,27 @@ export class ObjectLogDevice implements StorageDevice {
     }
   }
 
-  private async readOnce(address: number, requested: number): Promise<Uint8Array> {
+  private async readOnce(address: number, requested: number, scratch: Uint8Array | undefined): Promise<Uint8Array> {
     const { begin, end } = this.extent();
     if (address < begin || address >= end) {
       throw new RangeError(`read [${address}, ${address + requested}) of ${this.name} is outside the written extent [${begin}, ${end}) (never written or truncated)`);
     }
     const length = Math.min(requested, end - address);
     const stop = address + length;
-    const out = new Uint8Array(length);
     // Snapshot the write buffer now: it is newer than every object and is applied last.
     const bufEnd = this.bufStart + this.bufLen;
     const bs = Math.max(address, this.bufStart);
     const be = Math.min(stop, bufEnd);
     const fromBuffer = this.bufLen > 0 && bs < be ? this.buffer.slice(bs - this.bufStart, be - this.bufStart) : undefined;
+    // The common case of a large read: one stored object holds the whole range. Its fetched
+    // blocks, once checked, are the answer (compacted in place; no second buffer, no copy).
+    const only = fromBuffer === undefined ? this.pieces[this.firstPieceEndingAbove(address)] : undefined;
+    if (only !== undefined && only.start <= address && only.end >= stop && only.obj.physical === undefined) {
+      const obj = only.obj;
+      const { bytes, b0 } = await this.fetchBlocks(obj, address, stop, scratch);
+      return compactInPlace(bytes, b0, obj.blockShift, address - obj.start, stop - obj.start);
+    }
+    const out = new Uint8Array(length);
 
     const fetches: Promise<void>[] = [];
     let cursor = address;
@@ -491,7 +640,7 @@ export class ObjectLogDevice implements StorageDevice {
       if (s > cursor && !(fromBuffer && bs <= cursor && be >= s)) gap(cursor);
       cursor = e;
       const obj = p.obj;
-      if (obj.data) out.set(obj.data.subarray(s - obj.start, e - obj.start), s - address);
+      if (obj.physical) copyLogical(obj.physical, 0, obj.blockShift, s - obj.start, e - obj.start, out, s - address);
       else fetches.push(this.fetchInto(obj, s, e, out, s - address));
     }
     if (cursor < stop && !(fromBuffer && bs <= cursor && be >= stop)) gap(cursor);
@@ -500,21 +649,29 @@ export class ObjectLogDevice implements StorageDevice {
     return out;
   }
 
-  /** Fetches [s, e) of a stored object with one ranged GET of its blocks and verifies them. */
+  /** Fetches [s, e) of a stored object with one ranged GET of its blocks, verifies them and copies the bytes into out. */
   private async fetchInto(obj: LogObject, s: number, e: number, out: Uint8Array, outOffset: number): Promise<void> {
+    const { bytes, b0 } = await this.fetchBlocks(obj, s, e);
+    copyLogical(bytes, b0, obj.blockShift, s - obj.start, e - obj.start, out, outOffset);
+  }
+
+  /**
+   * Fetches the blocks of a stored object that hold addresses [s, e), with their checksums, in one
+   * ranged GET (into `into` if the store can), and verifies every block. Returns the stored bytes
+   * (from block b0 on), which the caller owns.
+   */
+  private async fetchBlocks(obj: LogObject, s: number, e: number, into?: Uint8Array): Promise<{ bytes: Uint8Array; b0: number }> {
     const shift = obj.blockShift;
     const B = 2 ** shift;
     const L = obj.end - obj.start;
-    const rel = s - obj.start;
-    const relEnd = e - obj.start;
-    const b0 = Math.floor(rel / B);
-    const b1 = Math.floor((relEnd - 1) / B);
+    const b0 = Math.floor((s - obj.start) / B);
+    const b1 = Math.floor((e - obj.start - 1) / B);
     const lastLen = Math.min(B, L - b1 * B);
     const physStart = b0 * (B + CRC_BYTES);
     const physEnd = b1 * (B + CRC_BYTES) + lastLen + CRC_BYTES;
     let bytes: Uint8Array;
     try {
-      bytes = await this.store.get(obj.key, { offset: physStart, length: physEnd - physStart });
+      bytes = await this.store.get(obj.key, { offset: physStart, length: physEnd - physStart }, into === undefined ? undefined : { into });
     } catch (err) {
       if (err instanceof ObjectNotFoundError && obj.live > 0) {
         throw new CorruptionError(`object ${obj.key} of ${this.name} is missing (deleted underneath the device); addresses [${obj.start}, ${obj.end}) are lost`, obj.key, { cause: err });
@@ -537,20 +694,7 @@ export class ObjectLogDevice implements StorageDevice {
         );
       }
     }
-    const from = rel - b0 * B;
-    // Copy the requested bytes, skipping the checksums between blocks.
-    let o = outOffset;
-    let pos = rel;
-    while (pos < relEnd) {
-      const b = Math.floor(pos / B);
-      const inBlock = pos - b * B;
-      const n = Math.min(relEnd - pos, B - inBlock);
-      const src = (b - b0) * (B + CRC_BYTES) + inBlock;
-      out.set(bytes.subarray(src, src + n), o);
-      o += n;
-      pos += n;
-    }
-    assert(from >= 0 && o - outOffset === e - s, 'object read copied the wrong number of bytes');
+    return { bytes, b0 };
   }
 
   async sync(): Promise<void> {
@@ -561,6 +705,7 @@ export class ObjectLogDevice implements StorageDevice {
   private async flushAndWait(): Promise<void> {
     this.sealBuffer();
     while (this.uploads.size > 0) await Promise.all([...this.uploads]);
+    this.spare.length = 0;
     if (this.failed.size > 0) {
       for (const obj of [...this.failed]) {
         if (obj.live === 0) {

@@ -20,6 +20,26 @@ export type PutCondition =
       ifMatch: string;
     };
 
+/** What the caller of ObjectStore.put knows about the bytes. */
+export interface PutOptions {
+  /**
+   * The CRC-32C of the bytes, when the caller has it already: a store that sends the service a
+   * checksum to verify the upload against (S3: x-amz-checksum-crc32c) uses it instead of reading
+   * every byte again. A wrong value makes the service refuse the upload.
+   */
+  crc32c?: number;
+}
+
+/** How ObjectStore.get may deliver the bytes. */
+export interface GetOptions {
+  /**
+   * A buffer the store may read the bytes into when they fit (the result is then a view of its
+   * start), so that a caller reading many objects in turn reuses one buffer instead of
+   * allocating one per object. A store may ignore it and return a new buffer.
+   */
+  into?: Uint8Array;
+}
+
 /** Result of ObjectStore.put. */
 export interface PutResult {
   /** Opaque version tag of the object just written; pass it to `{ ifMatch }` for compare-and-swap. */
@@ -49,14 +69,17 @@ export interface ObjectStore {
   /**
    * Writes the object. `{ ifNoneMatch: '*' }` creates it only if absent; `{ ifMatch: etag }`
    * replaces it only if its current etag is `etag`. A lost condition throws PreconditionFailedError.
+   * The store reads `bytes` only until the returned promise settles (the caller may then reuse them).
    */
-  put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<PutResult>;
+  put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: PutOptions): Promise<PutResult>;
   /**
    * Reads the object, or the part of `range` that lies inside it (a range reaching past the end
    * returns the shorter remainder; an offset at or past the end returns no bytes).
-   * Throws ObjectNotFoundError when the object does not exist.
+   * Throws ObjectNotFoundError when the object does not exist. The returned bytes belong to the
+   * caller, who may modify them (a store keeps no reference to them); with `options.into`, they
+   * may be a view of that buffer.
    */
-  get(key: string, range?: ByteRange): Promise<Uint8Array>;
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<Uint8Array>;
   /** Size and etag, or undefined when the object does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every key that starts with `prefix`, sorted, complete (paged internally). */

@@ -1,6 +1,6 @@
 import { ObjectStoreError, PreconditionFailedError } from '../core/errors.js';
 import { confirmOwnConditionalPut } from './conditional-put.js';
-import type { ByteRange, ObjectInfo, ObjectStore, PutCondition, PutResult } from './object-store.js';
+import type { ByteRange, ObjectInfo, ObjectStore, GetOptions, PutCondition, PutOptions, PutResult } from './object-store.js';
 import { StatsRecorder, type ObjectStoreStats } from './object-store-stats.js';
 import { RequestPolicy, isTransientNetworkError, sanitizedCause, type RequestPolicyOptions } from './request-policy.js';
 
@@ -35,10 +35,10 @@ export class RetryingObjectStore implements ObjectStore {
     );
   }
 
-  put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<PutResult> {
+  put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: PutOptions): Promise<PutResult> {
     return this.policy.run('PUT', key, async ({ attempt }) => {
       try {
-        return await this.inner.put(key, bytes, condition);
+        return await this.inner.put(key, bytes, condition, options);
       } catch (e) {
         if (e instanceof PreconditionFailedError && attempt > 1) {
           return { etag: await confirmOwnConditionalPut(key, bytes, () => this.readCurrent(key)) };
@@ -54,8 +54,8 @@ export class RetryingObjectStore implements ObjectStore {
     return { bytes: await this.inner.get(key), etag: info.etag };
   }
 
-  get(key: string, range?: ByteRange): Promise<Uint8Array> {
-    return this.policy.run('GET', key, () => this.inner.get(key, range), (b) => b.length);
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<Uint8Array> {
+    return this.policy.run('GET', key, () => this.inner.get(key, range, options), (b) => b.length);
   }
 
   head(key: string): Promise<ObjectInfo | undefined> {

@@ -89,6 +89,17 @@ export function describeObjectStoreConformance(
       await expect(store.get('r', { offset: -1, length: 2 })).rejects.toBeInstanceOf(ObjectStoreError);
     });
 
+    it('gets into a buffer the caller offers (or a new one), whole or ranged, too small or large enough', async () => {
+      const data = randomBytes(70_000, 3);
+      await store.put('into', data);
+      const roomy = new Uint8Array(100_000).fill(0xaa);
+      expectSameBytes(await store.get('into', undefined, { into: roomy }), data);
+      expectSameBytes(await store.get('into', { offset: 1000, length: 5000 }, { into: roomy }), data.subarray(1000, 6000));
+      expectSameBytes(await store.get('into', { offset: 69_990, length: 100 }, { into: roomy }), data.subarray(69_990));
+      expectSameBytes(await store.get('into', undefined, { into: new Uint8Array(10) }), data);
+      await expect(store.get('missing', undefined, { into: roomy })).rejects.toBeInstanceOf(ObjectNotFoundError);
+    });
+
     it('reports a missing object as ObjectNotFoundError (get) and undefined (head)', async () => {
       const err = await store.get('missing/key').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ObjectNotFoundError);
