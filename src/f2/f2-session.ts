@@ -99,8 +99,7 @@ export class F2Session {
     const hot = this.hot;
     const address = hot.findInMemory(k, k.length);
     if (address > 0) {
-      this.inner.serial++;
-      hot.opStats.reads++;
+      this.readStarted();
       return this.servedInMemory(address);
     }
     if (address !== NOT_FOUND) {
@@ -108,19 +107,16 @@ export class F2Session {
       const record = hot.readDeviceSync(k, k.length);
       if (record === null) return PENDING;
       if (record !== undefined) {
-        this.inner.serial++;
-        hot.opStats.reads++;
+        this.readStarted();
         const value = deviceValue(record);
-        if (value === undefined) this.reads.notFound++;
-        else this.reads.hotDevice++;
+        this.countDevice(value !== undefined);
         return value;
       }
       // The hot chain ended on the device: the key can only be in cold.
     }
     const found = this.cold.findSync(k);
     if (found === PENDING) return PENDING;
-    this.inner.serial++;
-    hot.opStats.reads++;
+    this.readStarted();
     if (found === undefined || found.tombstone) {
       this.reads.notFound++;
       return undefined;
@@ -140,19 +136,28 @@ export class F2Session {
     if (address === PENDING_IO) {
       const record = hot.readDeviceSync(k, k.length);
       if (record === null || record === undefined) return PENDING_CODE;
-      this.inner.serial++;
-      hot.opStats.reads++;
+      this.readStarted();
       const n = deviceValueInto(record, out);
-      if (n < 0) this.reads.notFound++;
-      else this.reads.hotDevice++;
+      this.countDevice(n >= 0);
       return n;
     }
     if (address <= 0) return PENDING_CODE;
-    this.inner.serial++;
-    hot.opStats.reads++;
+    this.readStarted();
     const n = hot.valueInto(address, out);
     this.count(address, n >= 0);
     return n;
+  }
+
+  /** Numbers and counts a read that completes now (a sync call that returns PENDING does neither). */
+  private readStarted(): void {
+    this.inner.serial++;
+    this.hot.opStats.reads++;
+  }
+
+  /** Counts a read answered from a record on the hot device (a tombstone: not found). */
+  private countDevice(found: boolean): void {
+    if (found) this.reads.hotDevice++;
+    else this.reads.notFound++;
   }
 
   private servedInMemory(address: number): Uint8Array | undefined {
@@ -174,8 +179,7 @@ export class F2Session {
       if (record !== null && record !== undefined) {
         hot.cacheDeviceRecord(key, key.length, record, seenEntry);
         const value = deviceValue(record);
-        if (value === undefined) this.reads.notFound++;
-        else this.reads.hotDevice++;
+        this.countDevice(value !== undefined);
         return value;
       }
       if (record === undefined) return this.readCold(key, seenEntry);
