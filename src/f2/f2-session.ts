@@ -81,8 +81,7 @@ export class F2Session {
   async read(key: Bytes): Promise<Uint8Array | undefined> {
     const k = this.key(key);
     const hot = this.hot;
-    this.inner.serial++;
-    hot.opStats.reads++;
+    this.readStarted();
     const address = hot.findInMemory(k, k.length);
     if (address > 0) return this.servedInMemory(address);
     const copy = k.slice();
@@ -148,7 +147,7 @@ export class F2Session {
     return n;
   }
 
-  /** Numbers and counts a read that completes now (a sync call that returns PENDING does neither). */
+  /** Numbers and counts a read (a sync call does so only when it completes: PENDING does neither). */
   private readStarted(): void {
     this.inner.serial++;
     this.hot.opStats.reads++;
