@@ -188,8 +188,18 @@ export class ManifestStore<C extends TokenDescriptor = CheckpointDescriptor> {
         const existing = await this.read(manifestKey(seq), seq);
         const own = existing.manifest !== undefined && existing.manifest.writerId === m.writerId && existing.manifest.writerEpoch === m.writerEpoch;
         if (own && seq - m.seq < MAX_OWN_LOST_PUBLISHES) continue;
+        // The seq is taken but the manifest there could not be read (the server went away between
+        // the put and the get, say): who holds the seq is unknown, so this publish fails with that
+        // error and the next one finds out. Only a readable manifest of another writer, or one
+        // that is gone or damaged, is a fence.
+        if (existing.manifest === undefined && !(existing.error instanceof ObjectNotFoundError) && !(existing.error instanceof CorruptionError)) {
+          throw existing.error;
+        }
+        const found = existing.manifest !== undefined
+          ? `written by writer ${existing.manifest.writerId} epoch ${existing.manifest.writerEpoch}`
+          : `unreadable: ${existing.error instanceof Error ? existing.error.message : String(existing.error)}`;
         throw new FencedError(
-          `another writer took over the store at ${this.store.url} (manifest seq ${seq} already exists); ` +
+          `another writer took over the store at ${this.store.url} (manifest seq ${seq} already exists, ${found}); ` +
             'this instance may no longer write: close it and open the store again to continue from the newest checkpoint',
           { cause: err },
         );

@@ -39,6 +39,31 @@ describe('puts whose answer was lost', () => {
     await expect(manifests.publish(manifest(3, 'writer-a', 'third'))).rejects.toBeInstanceOf(FencedError);
   });
 
+  it('a taken seq whose manifest cannot be read just then fails the publish, without a fence', async () => {
+    // Found by integration/faults/minio-restart.test.ts: the server was killed between the put
+    // that found the seq taken (by this writer's own earlier publish, its answer lost) and the get
+    // that reads who took it. That get's failure was taken for another writer: fenced for good.
+    const inner = new MemoryObjectStore();
+    const faults = new FaultInjectingObjectStore(inner, {
+      seed: 5,
+      rules: [
+        { fault: 'drop-after', kinds: ['PUT'], nth: [1] },
+        { fault: 'drop', kinds: ['GET'], nth: [1] },
+      ],
+    });
+    const store = new RetryingObjectStore(faults, { maxAttempts: 1 });
+    const manifests = new ManifestStore<TokenDescriptor>(store);
+    await expect(manifests.publish(manifest(1, 'writer-a', 'first'))).rejects.toThrow(/connection|socket|reset/i);
+    // Seq 1 is taken (412); reading it fails: the publish fails with that error, not a FencedError.
+    const failed = await manifests.publish(manifest(1, 'writer-a', 'second')).catch((e: unknown) => e);
+    expect(failed).not.toBeInstanceOf(FencedError);
+    expect(String(failed)).toMatch(/connection|socket|reset/i);
+    expect(faults.injected.map((f) => `${f.kind}:${f.fault}`)).toEqual(['PUT:drop-after', 'GET:drop']);
+    // The server answers again: the next publish reads seq 1 as its own and takes seq 2.
+    expect(await manifests.publish(manifest(1, 'writer-a', 'third'))).toBe(2);
+    expect((await manifests.all()).map((e) => e.manifest?.checkpoint?.token)).toEqual(['third', 'first']);
+  });
+
   it('a log object retried after its answer was lost counts as uploaded', async () => {
     const inner = new MemoryObjectStore();
     const faults = new FaultInjectingObjectStore(inner, { seed: 4, rules: [{ fault: 'drop-after', kinds: ['PUT'], nth: [1] }] });
