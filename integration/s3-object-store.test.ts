@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { expect, it } from 'vitest';
 import { FasterKv } from '../src/hot/faster-kv.js';
 import { crc32c } from '../src/core/checksum.js';
-import { AuthenticationError, BucketNotFoundError } from '../src/core/errors.js';
+import { AuthenticationError, BucketNotFoundError, PreconditionFailedError } from '../src/core/errors.js';
 import { ObjectLogDevice } from '../src/devices/object-log-device.js';
 import { openObjectStore } from '../src/devices/open-object-store.js';
 import { openStorageDevice } from '../src/devices/open-storage-device.js';
@@ -138,6 +138,21 @@ withBackend('s3', 'S3 (MinIO)', (s3) => {
     const err = await store.put('damaged', bytes, undefined, { crc32c: (crc32c(bytes) ^ 1) >>> 0 }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/still failing after 2 attempts.*(XAmzContentChecksumMismatch|BadDigest)/);
     expect(await store.head('damaged')).toBeUndefined();
+    await emptyStore(store);
+    await store.close();
+  });
+
+  it("payloadChecksum 'sha256': bodies are signed instead, no CRC-32C header is sent; a bad value is a ConfigError", async () => {
+    expect(() => new S3ObjectStore({ ...base, payloadChecksum: 'md5' as never })).toThrow(/payloadChecksum.*"crc32c", "sha256".*"md5"/);
+    const store = await S3ObjectStore.open({ ...base, prefix: freshPrefix('sha'), maxAttempts: 1, payloadChecksum: 'sha256' });
+    const bytes = randomBytes(2 * 1024 * 1024 + 3, 22);
+    await store.put('signed', bytes);
+    expectSameBytes(await store.get('signed'), bytes);
+    // The crc32c hint is not sent in this mode: a wrong one does not make the service refuse the
+    // body (in 'crc32c' mode it does, above), and the stored bytes are the ones sent.
+    await store.put('hint-ignored', bytes, { ifNoneMatch: '*' }, { crc32c: (crc32c(bytes) ^ 1) >>> 0 });
+    expectSameBytes(await store.get('hint-ignored'), bytes);
+    await expect(store.put('hint-ignored', bytes, { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
     await emptyStore(store);
     await store.close();
   });

@@ -77,6 +77,7 @@ export const OBJECT_STORE_TABLES: Readonly<Record<'s3' | 'az' | 'file', TableSpe
     endpoint: k('endpoint', 'endpoint'),
     region: k('string', 'region'),
     path_style: k('boolean', 'forcePathStyle'),
+    payload_checksum: k('string', 'payloadChecksum'),
     access_key_id: k('secret', 'credentials.accessKeyId'),
     secret_access_key: k('secret', 'credentials.secretAccessKey'),
     session_token: k('secret', 'credentials.sessionToken'),

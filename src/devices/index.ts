@@ -20,5 +20,5 @@ export { ObjectLogDevice, type ObjectLogDeviceOptions } from './object-log-devic
 export { FileDevice, type FileDeviceOptions } from './file-device.js';
 export { NullDevice } from './null-device.js';
 export { DirectoryLock } from './directory-lock.js';
-export type { S3ObjectStore, S3ObjectStoreOptions, S3Credentials } from './s3-object-store.js';
+export type { PayloadChecksum, S3ObjectStore, S3ObjectStoreOptions, S3Credentials } from './s3-object-store.js';
 export type { AzureBlobObjectStore, AzureBlobObjectStoreOptions } from './azure-blob-object-store.js';

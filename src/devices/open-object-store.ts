@@ -5,7 +5,7 @@ import { MemoryObjectStore } from './memory-object-store.js';
 import type { ObjectStore } from './object-store.js';
 import { parseObjectStoreUrl } from './object-store-url.js';
 import type { RequestPolicyOptions } from './request-policy.js';
-import type { S3Credentials } from './s3-object-store.js';
+import type { PayloadChecksum, S3Credentials } from './s3-object-store.js';
 
 export { parseObjectStoreUrl, type ParsedStoreUrl } from './object-store-url.js';
 
@@ -27,6 +27,8 @@ export interface OpenObjectStoreOptions extends RequestPolicyOptions {
   region?: string;
   /** s3://: path-style requests (default true when an endpoint is given). */
   forcePathStyle?: boolean;
+  /** s3://: how the service checks PUT bodies, `'crc32c'` (default) or `'sha256'` (see S3ObjectStoreOptions). */
+  payloadChecksum?: PayloadChecksum;
   /** s3://: static credentials (default: the standard AWS chain). */
   credentials?: S3Credentials | (() => Promise<S3Credentials>);
   /** az://: connection string (default env AZURE_STORAGE_CONNECTION_STRING). */
@@ -57,6 +59,7 @@ const OPTION_KEYS: { readonly [K in keyof Required<OpenObjectStoreOptions>]: tru
   endpoint: true,
   region: true,
   forcePathStyle: true,
+  payloadChecksum: true,
   credentials: true,
   connectionString: true,
   accountName: true,
