@@ -195,23 +195,7 @@ export class Session {
       if (store.operationLog === undefined) return;
       return this.logWrite(store.operationLog, ENTRY_UPSERT, this.serial, k, v, durable);
     }
-    const copy = k.slice();
-    const parity = store.opParity;
-    const serial = this.serial;
-    this.writePending(serial);
-    let wait: Promise<void> | undefined;
-    try {
-      await store.track(async () => {
-        do {
-          await store.waitForRoom();
-          store.opParity = parity;
-        } while (store.upsertInMemory(copy, copy.length, v) !== OK);
-        if (store.operationLog !== undefined) wait = this.logWrite(store.operationLog, ENTRY_UPSERT, serial, copy, v, durable);
-      }, parity);
-    } finally {
-      this.writeSettled(serial);
-    }
-    if (wait !== undefined) await wait;
+    return this.writeWhenRoom(k, ENTRY_UPSERT, v, durable, (copy) => store.upsertInMemory(copy, copy.length, v));
   }
 
   /** Deletes key. With `{ durable: true }` (or durability mode 'commit') it resolves only once the delete survives a crash. @throws FencedError once another writer claimed the store. */
@@ -225,6 +209,21 @@ export class Session {
       if (store.operationLog === undefined) return;
       return this.logWrite(store.operationLog, ENTRY_DELETE, this.serial, k, undefined, durable);
     }
+    return this.writeWhenRoom(k, ENTRY_DELETE, undefined, durable, (copy) => store.deleteInMemory(copy, copy.length));
+  }
+
+  /**
+   * The pending path of upsert and delete (the log's tail must wait for a flush): retries `apply`
+   * on a copy of the key once there is room, under the operation's version, then logs the write.
+   */
+  private async writeWhenRoom(
+    k: Uint8Array,
+    entry: typeof ENTRY_UPSERT | typeof ENTRY_DELETE,
+    value: Uint8Array | undefined,
+    durable: boolean,
+    apply: (copy: Uint8Array) => number,
+  ): Promise<void> {
+    const store = this.store;
     const copy = k.slice();
     const parity = store.opParity;
     const serial = this.serial;
@@ -235,8 +234,8 @@ export class Session {
         do {
           await store.waitForRoom();
           store.opParity = parity;
-        } while (store.deleteInMemory(copy, copy.length) !== OK);
-        if (store.operationLog !== undefined) wait = this.logWrite(store.operationLog, ENTRY_DELETE, serial, copy, undefined, durable);
+        } while (apply(copy) !== OK);
+        if (store.operationLog !== undefined) wait = this.logWrite(store.operationLog, entry, serial, copy, value, durable);
       }, parity);
     } finally {
       this.writeSettled(serial);
