@@ -11,7 +11,7 @@ import type { ColdKvOptions } from '../src/cold/cold-options.js';
 import type { ColdSession } from '../src/cold/cold-session.js';
 import { openObjectStore, type OpenObjectStoreOptions } from '../src/devices/open-object-store.js';
 import { makeRng, testSeed } from '../test/helpers/prng.js';
-import { emptyStore, freshPrefix, withBackend } from './backends.js';
+import { emptyStore, freshPrefix, minioStoreOptions, withBackend } from './backends.js';
 
 const OPS = Number(process.env['F2KV_COLD_OPS'] ?? 5000);
 const KEYS = 800;
@@ -190,13 +190,7 @@ function describeColdKv(label: string, target: () => { url: string; store: OpenO
 withBackend('s3', 'ColdKv on S3 (MinIO)', (s3) => {
   describeColdKv(`S3 (${s3.source})`, () => ({
     url: `s3://${s3.bucket}/${freshPrefix('cold')}`,
-    store: {
-      endpoint: s3.endpoint,
-      region: s3.region,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      forcePathStyle: true,
-      timeoutMs: 20_000,
-    },
+    store: minioStoreOptions(s3, { timeoutMs: 20_000 }),
   }));
 });
 

@@ -36,7 +36,6 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../src/core/prng.js';
 import { F2Kv } from '../src/index.js';
-import { openObjectStore } from '../src/devices/open-object-store.js';
 import type { OpenObjectStoreOptions } from '../src/devices/open-object-store.js';
 import { testSeed } from '../test/helpers/prng.js';
 import { buildWorker } from '../test/crash/build-worker.js';
@@ -44,7 +43,7 @@ import { continueSession, openStore, recoveredOf, type ColdLocation, type StoreL
 import { verifyAbsentSession, verifySession } from '../test/crash/verify.js';
 import type { WorkerConfig } from '../test/crash/worker.js';
 import { SessionOracle, sessionIds, type WorkloadParams } from '../test/crash/workload.js';
-import { emptyStore, freshPrefix, withBackend } from './backends.js';
+import { freshPrefix, minioStoreOptions, scratchDirAndStore, withBackend } from './backends.js';
 
 const SEED = testSeed('crash-f2');
 const MAX_SESSIONS = 8;
@@ -475,27 +474,12 @@ describe('crash F2: hot log, cold tier and checkpoints in local directories', ()
 });
 
 withBackend('s3', 'crash F2: cold tier and checkpoints on MinIO', (s3) => {
-  let dir = '';
   const prefix = freshPrefix('crash-f2');
-  const storeOptions: OpenObjectStoreOptions = {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    timeoutMs: 20_000,
-  };
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'f2kv-crash-f2-s3-'));
-  });
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-    const store = await openObjectStore(`s3://${s3.bucket}/${prefix}`, storeOptions);
-    await emptyStore(store);
-    await store.close();
-  });
+  const storeOptions = minioStoreOptions(s3, { timeoutMs: 20_000 });
+  const scratch = scratchDirAndStore('crash-f2-s3', `s3://${s3.bucket}/${prefix}`, storeOptions);
 
   it('survives SIGKILL at random moments, mid-checkpoint, mid-migration and mid-cold-compaction, with the hot log local', async () => {
-    const hotDir = join(dir, 'hot');
+    const hotDir = join(scratch.dir(), 'hot');
     await mkdir(hotDir, { recursive: true });
     const loc: StoreLocation = {
       logUrl: pathToFileURL(hotDir).href,

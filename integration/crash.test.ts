@@ -34,8 +34,7 @@ import { openStore, recoveredOf, type StoreLocation } from '../test/crash/store-
 import { verifyAbsentSession, verifySession } from '../test/crash/verify.js';
 import type { WorkerConfig } from '../test/crash/worker.js';
 import { SessionOracle, sessionIds, type WorkloadParams } from '../test/crash/workload.js';
-import { emptyStore, freshPrefix, withBackend } from './backends.js';
-import { openObjectStore } from '../src/devices/open-object-store.js';
+import { freshPrefix, minioStoreOptions, scratchDirAndStore, withBackend } from './backends.js';
 
 const SEED = testSeed('crash');
 const MAX_SESSIONS = 8;
@@ -353,29 +352,14 @@ describe('crash: checkpoints in a local directory', () => {
 });
 
 withBackend('s3', 'crash: checkpoints on MinIO', (s3) => {
-  let dir = '';
   const prefix = freshPrefix('crash');
-  const storeOptions = {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    timeoutMs: 20_000,
-  };
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'f2kv-crash-s3-'));
-  });
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-    const store = await openObjectStore(`s3://${s3.bucket}/${prefix}`, storeOptions);
-    await emptyStore(store);
-    await store.close();
-  });
+  const storeOptions = minioStoreOptions(s3, { timeoutMs: 20_000 });
+  const scratch = scratchDirAndStore('crash-s3', `s3://${s3.bucket}/${prefix}`, storeOptions);
 
   it('survives SIGKILL at random moments and mid-checkpoint, with the log local and snapshot checkpoints on MinIO', async () => {
-    await mkdir(join(dir, 'hot'), { recursive: true });
+    await mkdir(join(scratch.dir(), 'hot'), { recursive: true });
     const loc: StoreLocation = {
-      logUrl: pathToFileURL(join(dir, 'hot')).href,
+      logUrl: pathToFileURL(join(scratch.dir(), 'hot')).href,
       checkpointUrl: `s3://${s3.bucket}/${prefix}`,
       checkpointStore: storeOptions,
       mode: 'snapshot',

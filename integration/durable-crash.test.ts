@@ -6,46 +6,31 @@
  * prefixes and that every acknowledged write is there (see test/crash/durable-harness.ts).
  * Kills: F2KV_DURABLE_S3_KILLS (default 20; with the 30 local kills of test/crash/durable-kill.test.ts, 50 in all).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openObjectStore } from '../src/devices/open-object-store.js';
+import { beforeAll, expect, it } from 'vitest';
 import { buildDurableWorker, durableKillLoop } from '../test/crash/durable-harness.js';
 import type { StoreLocation } from '../test/crash/store-api.js';
 import { testSeed } from '../test/helpers/prng.js';
-import { emptyStore, freshPrefix, withBackend } from './backends.js';
+import { freshPrefix, minioStoreOptions, scratchDirAndStore, withBackend } from './backends.js';
 
 const SEED = testSeed('durable-crash');
 const KILLS = Number(process.env['F2KV_DURABLE_S3_KILLS'] ?? 20);
 
 withBackend('s3', 'durable acknowledgements: SIGKILL with checkpoints and the operation log on MinIO', (s3) => {
-  let dir = '';
   let workerJs = '';
   const prefix = freshPrefix('durable-crash');
-  const storeOptions = {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    timeoutMs: 20_000,
-  };
+  const storeOptions = minioStoreOptions(s3, { timeoutMs: 20_000 });
+  const scratch = scratchDirAndStore('durable-s3', `s3://${s3.bucket}/${prefix}`, storeOptions);
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'f2kv-durable-s3-'));
     workerJs = await buildDurableWorker();
   }, 120_000);
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-    const store = await openObjectStore(`s3://${s3.bucket}/${prefix}`, storeOptions);
-    await emptyStore(store);
-    await store.close();
-  });
 
   it('FasterKv, mode "commit": every acknowledged write is recovered from the bucket, each session an exact prefix', async () => {
-    await mkdir(join(dir, 'hot'), { recursive: true });
+    await mkdir(join(scratch.dir(), 'hot'), { recursive: true });
     const loc: StoreLocation = {
-      logUrl: pathToFileURL(join(dir, 'hot')).href,
+      logUrl: pathToFileURL(join(scratch.dir(), 'hot')).href,
       checkpointUrl: `s3://${s3.bucket}/${prefix}`,
       checkpointStore: storeOptions,
       mode: 'snapshot',

@@ -16,7 +16,7 @@ import type { F2Session } from '../src/f2/f2-session.js';
 import type { OpenObjectStoreOptions } from '../src/devices/open-object-store.js';
 import { openObjectStore } from '../src/devices/open-object-store.js';
 import { makeRng, testSeed } from '../test/helpers/prng.js';
-import { emptyStore, freshPrefix, withBackend } from './backends.js';
+import { emptyStore, freshPrefix, minioStoreOptions, withBackend } from './backends.js';
 
 const KEYS = 1500;
 const OPS = Number(process.env['F2KV_F2_INTEGRATION_OPS'] ?? 6000);
@@ -115,10 +115,7 @@ async function cleanup(url: string, store: OpenObjectStoreOptions): Promise<void
 withBackend('s3', 'F2Kv on MinIO', (s3) => {
   it('runs both tiers with the cold tier and checkpoints on MinIO, reopens, and recovers on a fresh machine', async () => {
     const base = `s3://${s3.bucket}/${freshPrefix('f2')}`;
-    const store: OpenObjectStoreOptions = {
-      endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    };
+    const store = minioStoreOptions(s3);
     try {
       await runAgainst('minio', base, store);
     } finally {

@@ -23,7 +23,7 @@ import { F2Kv, FasterKv, FencedError } from '../src/index.js';
 import { openObjectStore, type OpenObjectStoreOptions } from '../src/devices/open-object-store.js';
 import { REPO_ROOT } from '../test/crash/build-worker.js';
 import { expectWritesFenced, readText, until } from '../test/helpers/fencing.js';
-import { emptyStore, freshPrefix, withBackend } from './backends.js';
+import { emptyStore, freshPrefix, minioStoreOptions, withBackend } from './backends.js';
 import type { ChildConfig, ChildResult } from './fencing-child.js';
 
 /** The background check's period in these tests. */
@@ -59,13 +59,7 @@ async function listAll(url: string, store: OpenObjectStoreOptions): Promise<stri
 }
 
 withBackend('s3', 'fencing on MinIO', (s3) => {
-  const store: OpenObjectStoreOptions = {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    timeoutMs: 20_000,
-  };
+  const store = minioStoreOptions(s3, { timeoutMs: 20_000 });
   const prefixes: string[] = [];
   let dir = '';
   beforeAll(async () => {

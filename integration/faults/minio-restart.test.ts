@@ -18,6 +18,7 @@ import { F2Error } from '../../src/core/errors.js';
 import { Prng } from '../../src/core/prng.js';
 import { F2Kv } from '../../src/index.js';
 import { testSeed } from '../../test/helpers/prng.js';
+import { minioStoreOptions } from '../backends.js';
 import { RestartableMinio } from '../servers.js';
 import { describeCounts, faultStoreOptions, runWorkload, verifyRecovery, type FaultStoreLocation } from './f2-fault-workload.js';
 
@@ -54,7 +55,7 @@ describe('MinIO killed (SIGKILL) and restarted on the same data directory under 
       hotUrl: pathToFileURL(join(dir, 'hot')).href,
       coldUrl: `s3://${s3.bucket}/restart/cold`,
       checkpointUrl: `s3://${s3.bucket}/restart/ckpt`,
-      store: { endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, ...POLICY },
+      store: minioStoreOptions(s3, POLICY),
     };
     const rng = new Prng(SEED);
     const store = await F2Kv.open(faultStoreOptions(loc, false));

@@ -34,7 +34,7 @@ import { f2StoreOptions, type StoreLocation } from '../../test/crash/store-api.j
 import { verifySession } from '../../test/crash/verify.js';
 import type { WorkerConfig } from '../../test/crash/worker.js';
 import { SessionOracle, type WorkloadParams } from '../../test/crash/workload.js';
-import { emptyStore, freshPrefix, withBackend } from '../backends.js';
+import { emptyStore, freshPrefix, minioStoreOptions, withBackend } from '../backends.js';
 
 const SEED = testSeed('two-writers');
 const ROUNDS = Number(process.env['F2KV_TWO_WRITERS_ROUNDS'] ?? 5);
@@ -279,7 +279,7 @@ withBackend('s3', 'two writers on one prefix, two processes, on MinIO', (s3) => 
   it(`the second opener fences the first; no interleaved commits (${ROUNDS} rounds, random timing)`, async () => {
     const t: Totals = { rounds: 0, fencedWithFencedError: 0, claimRaces: 0, checkpointsByA: 0, interleavedCommits: 0, manifestsChecked: 0, lost: 0 };
     totals['minio'] = t;
-    const store: OpenObjectStoreOptions = { endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+    const store = minioStoreOptions(s3);
     const rng = new Prng(SEED);
     for (let r = 0; r < ROUNDS; r++) await round('minio', r, rng, (p, sub) => `s3://${s3.bucket}/${p}${sub ? `/${sub}` : ''}`, store, t);
     expect(t.interleavedCommits).toBe(0);

@@ -8,21 +8,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { openObjectStore, type OpenObjectStoreOptions } from '../../src/devices/open-object-store.js';
+import { openObjectStore } from '../../src/devices/open-object-store.js';
 import {
   buildPristine, CORRUPTIBLE_KINDS, DAMAGES, kindsFound, runCase, summarize, victims, type CaseOutcome, type CorruptionBackend,
 } from '../../test/reliability/corruption-harness.js';
-import { emptyStore, freshPrefix, withBackend } from '../backends.js';
+import { emptyStore, freshPrefix, minioStoreOptions, withBackend } from '../backends.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'f2kv-corruption-s3-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 withBackend('s3', 'corruption of every object kind on MinIO', (s3) => {
   it('detects every planted corruption of every kind and never returns a wrong value', async () => {
-    const store: OpenObjectStoreOptions = {
-      endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    };
+    const store = minioStoreOptions(s3);
     const backend: CorruptionBackend = {
       label: 'minio',
       freshRoot: () => `s3://${s3.bucket}/${freshPrefix('corrupt')}`,

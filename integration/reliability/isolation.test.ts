@@ -7,19 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, it } from 'vitest';
-import { openObjectStore, type OpenObjectStoreOptions } from '../../src/devices/open-object-store.js';
+import { openObjectStore } from '../../src/devices/open-object-store.js';
 import { checkSiblingIsolation } from '../../test/reliability/isolation-harness.js';
-import { emptyStore, freshPrefix, withBackend } from '../backends.js';
+import { emptyStore, freshPrefix, minioStoreOptions, withBackend } from '../backends.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'f2kv-isolation-s3-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 withBackend('s3', 'sibling prefixes on MinIO', (s3) => {
   it('stores at s3://bucket/…/a and s3://bucket/…/a2 never read, overwrite or delete each other\'s objects', async () => {
-    const store: OpenObjectStoreOptions = {
-      endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    };
+    const store = minioStoreOptions(s3);
     const root = `s3://${s3.bucket}/${freshPrefix('siblings')}`;
     try {
       await checkSiblingIsolation('minio', root, store, scratch);

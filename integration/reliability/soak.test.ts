@@ -5,19 +5,16 @@
  * warm-up the bucket's object count and RSS stay within their bounds.
  */
 import { expect, it } from 'vitest';
-import { openObjectStore, type OpenObjectStoreOptions } from '../../src/devices/open-object-store.js';
+import { openObjectStore } from '../../src/devices/open-object-store.js';
 import { runSoak } from '../../bench/lib/soak.js';
 import { testSeed } from '../../test/helpers/prng.js';
-import { emptyStore, freshPrefix, withBackend } from '../backends.js';
+import { emptyStore, freshPrefix, minioStoreOptions, withBackend } from '../backends.js';
 
 const DURATION_SEC = Number(process.env['F2KV_SOAK_SECONDS'] ?? 75);
 
 withBackend('s3', 'soak on MinIO', (s3) => {
   it(`runs ${DURATION_SEC} s of mixed F2 load with bounded objects and RSS, and loses nothing`, async () => {
-    const store: OpenObjectStoreOptions = {
-      endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    };
+    const store = minioStoreOptions(s3);
     const url = `s3://${s3.bucket}/${freshPrefix('soak')}`;
     const seed = testSeed('soak');
     try {
