@@ -1,9 +1,11 @@
-import { mkdtemp, rm, readdir, writeFile, mkdir, utimes } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, readdir, readFile, writeFile, mkdir, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, CorruptionError, PreconditionFailedError } from '../../src/core/errors.js';
-import { LocalFsObjectStore } from '../../src/devices/local-fs-object-store.js';
+import { crc32c } from '../../src/core/checksum.js';
+import { LOCAL_OBJECT_HEADER_BYTES, LocalFsObjectStore } from '../../src/devices/local-fs-object-store.js';
 import { describeObjectLogDeviceConformance, describeObjectStoreConformance } from './object-store-conformance.js';
 import { runCasWorkers } from './local-fs-cas-workers.js';
 
@@ -59,6 +61,31 @@ describe('LocalFsObjectStore', () => {
     const e2 = await b.put('m', new Uint8Array([1, 2, 3]), { ifMatch: e1.etag });
     expect(e2.etag).not.toBe(e1.etag);
     await expect(a.put('m', new Uint8Array([9]), { ifMatch: e1.etag })).rejects.toBeInstanceOf(PreconditionFailedError);
+  });
+
+  it('tags content with its CRC-32C and length (the put\'s own CRC when it has one), and still reads objects tagged with an MD5', async () => {
+    const dir = await freshDir();
+    const store = await LocalFsObjectStore.open(dir);
+    const bytes = new Uint8Array(5000).map((_, i) => (i * 31) & 0xff);
+    const { etag } = await store.put('computed', bytes);
+    const header = (await readFile(join(dir, 'computed'))).subarray(0, LOCAL_OBJECT_HEADER_BYTES);
+    expect(header.readUInt32LE(16)).toBe(crc32c(bytes));
+    expect(header.readBigUInt64LE(20)).toBe(5000n);
+    expect(etag.startsWith(`"${header.subarray(16, 32).toString('hex')}-`)).toBe(true);
+    // A CRC the caller already has is used as it is (no pass over the bytes on the event loop).
+    await store.put('given', bytes, undefined, { crc32c: 0x12345678 });
+    expect((await readFile(join(dir, 'given'))).readUInt32LE(16)).toBe(0x12345678);
+    // An object written by an earlier version (MD5 in the tag): read, head and compare-and-swap work.
+    const old = Buffer.alloc(LOCAL_OBJECT_HEADER_BYTES);
+    old.write('F2KVOBJ1', 0, 'latin1');
+    old.writeBigUInt64LE(7n, 8);
+    createHash('md5').update(bytes).digest().copy(old, 16);
+    await writeFile(join(dir, 'old'), Buffer.concat([old, bytes]));
+    expect(Buffer.from(await store.get('old')).equals(Buffer.from(bytes))).toBe(true);
+    const oldEtag = (await store.head('old'))!.etag;
+    expect(oldEtag).toBe(`"${old.subarray(16, 32).toString('hex')}-7"`);
+    await store.put('old', new Uint8Array([1]), { ifMatch: oldEtag });
+    expect(await store.get('old')).toEqual(new Uint8Array([1]));
   });
 
   it('reports a file that is not an f2kv object as corruption', async () => {
