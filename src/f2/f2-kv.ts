@@ -267,7 +267,8 @@ export class F2Kv {
     this.fence.throwIfFenced('compaction');
     const hlog = this.hot.hlog;
     if (until === undefined) {
-      hlog.shiftReadOnly(hlog.tailAddress);
+      await hlog.shiftReadOnlyInSlices(hlog.tailAddress);
+      this.throwIfClosed();
       until = hlog.readOnlyAddress;
     }
     if (until <= hlog.beginAddress) {

@@ -11,6 +11,7 @@
  */
 import { CompactionRangeError } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
+import { TimeSlice } from '../core/time-slice.js';
 import { scanLog, type ScanRecord } from '../log/log-scanner.js';
 import type { KvEngine } from './kv-engine.js';
 import type { KvIndex } from './kv-index.js';
@@ -95,7 +96,11 @@ export async function compactLog(
       scanned++;
       newest.set(Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength).toString('latin1'), r);
     }
-    for (const r of newest.values()) await consider(r);
+    const slice = new TimeSlice();
+    for (const r of newest.values()) {
+      if (slice.due()) await slice.pause();
+      await consider(r);
+    }
   }
   // Copies made after a checkpoint's version switch belong to the next version and are not in
   // that checkpoint: begin may move only once the checkpoint has captured its (older) begin.

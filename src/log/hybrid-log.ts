@@ -19,6 +19,7 @@ import { LOG_BEGIN_ADDRESS, MAX_LOG_ADDRESS } from '../core/address.js';
 import { LightEpoch } from '../core/epoch.js';
 import { assert, CorruptionError, F2Error, LogFullError, RecordTooLargeError } from '../core/errors.js';
 import { componentLogger } from '../core/logger.js';
+import { TimeSlice } from '../core/time-slice.js';
 import {
   FLAG_FILLER,
   RECORD_HEADER_BYTES,
@@ -238,6 +239,19 @@ export class HybridLog {
     if (this.mutablePages === Infinity) return;
     const target = (page - this.mutablePages + 1) * this.pageSize;
     if (target > this.readOnlyAddress) this.shiftReadOnly(target);
+  }
+
+  /**
+   * shiftReadOnly in steps of one page, letting the event loop turn between them when a step has
+   * used up its time slice: sealing computes a checksum per record, so sealing tens of MiB at once
+   * would hold the event loop for as long (for callers that need not seal in one step).
+   */
+  async shiftReadOnlyInSlices(target: number): Promise<void> {
+    const slice = new TimeSlice();
+    while (this.readOnlyAddress < Math.min(target, this.tailAddress)) {
+      this.shiftReadOnly(Math.min(target, (this.pageOf(this.readOnlyAddress) + 1) * this.pageSize));
+      if (slice.dueNow()) await slice.pause();
+    }
   }
 
   /**

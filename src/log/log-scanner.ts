@@ -2,9 +2,12 @@
  * Log scan: an async iterator over the records of [from, to) of a HybridLog, in address order,
  * skipping page-end fillers. In-memory pages are copied record by record before being yielded
  * (no page frame is held across a yield); pages below head are read from the device one page at
- * a time and every record's checksum is verified.
+ * a time and every record's checksum is verified. The scan lets the event loop turn every few
+ * milliseconds (TimeSlice): a pass over records in memory, whose consumer's awaits settle at once,
+ * would otherwise hold it for the whole pass.
  */
 import { CorruptionError } from '../core/errors.js';
+import { TimeSlice } from '../core/time-slice.js';
 import {
   FLAG_FILLER,
   FLAG_INVALID,
@@ -92,6 +95,7 @@ export async function* scanLog(hlog: HybridLog, from: number, to: number): Async
   let address = Math.max(from, hlog.beginAddress);
   const pageSize = hlog.pageSize;
   const batch: ScanRecord[] = [];
+  const slice = new TimeSlice();
   while (address < Math.min(to, hlog.tailAddress)) {
     const page = hlog.pageOf(address);
     const base = page * pageSize;
@@ -110,7 +114,10 @@ export async function* scanLog(hlog: HybridLog, from: number, to: number): Async
       next = parsePage(aligned, new Uint32Array(aligned.buffer), base, address - base, end - base, to, true, hlog.device.name, batch);
     }
     const done = pageDone || next + RECORD_HEADER_BYTES > pageEnd;
-    for (const r of batch) yield r;
+    for (const r of batch) {
+      if (slice.due()) await slice.pause();
+      yield r;
+    }
     address = next >= to ? next : done ? pageEnd : next;
   }
 }
