@@ -11,7 +11,7 @@
 const CHECK_EVERY = 32;
 
 /** Default time a background pass runs before it lets the event loop turn. */
-export const DEFAULT_SLICE_MS = 4;
+const DEFAULT_SLICE_MS = 4;
 
 export class TimeSlice {
   private deadline: number;
